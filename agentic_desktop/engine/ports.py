@@ -1,0 +1,274 @@
+"""Contracts between the engine and its adapters (DESIGN.md §10: one contract file per
+boundary). Adapters implement these; `app.py` passes the implementations in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from agentic_desktop.domain.nodespec import NodeSpec
+from agentic_desktop.domain.runs import ExecutionResult, ExecutionStatus
+from agentic_desktop.domain.trading import (
+    AccountSnapshot,
+    Candles,
+    Fill,
+    Notification,
+    Order,
+    OrderRequest,
+    Position,
+    Quote,
+    Side,
+    SymbolInfo,
+)
+from agentic_desktop.domain.workflow import Workflow
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """The edge of the world for time; tests inject a fake."""
+
+    def now(self) -> datetime:
+        """Aware UTC wall time."""
+        ...
+
+    def monotonic(self) -> float: ...
+
+
+# -- market and broker ------------------------------------------------------------------
+
+
+class MarketData(Protocol):
+    def symbols(self) -> list[SymbolInfo]: ...
+
+    def symbol_info(self, symbol: str) -> SymbolInfo:
+        """Raises UnknownSymbolError naming the known symbols."""
+        ...
+
+    async def quote(self, symbol: str) -> Quote: ...
+
+    async def candles(
+        self, symbol: str, timeframe: str, count: int, end: datetime | None = None
+    ) -> Candles:
+        """The last `count` closed bars ending at or before `end` (default: now)."""
+        ...
+
+
+class Broker(Protocol):
+    async def account(self) -> AccountSnapshot: ...
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Idempotent on `client_order_id`: a repeat returns the existing order
+        (with `existing=True`) and never creates a second one."""
+        ...
+
+    async def close_positions(
+        self, *, client_order_id: str, symbol: str | None = None, side: Side | None = None
+    ) -> list[Order]:
+        """Close matching positions with market orders; idempotent on `client_order_id`
+        (each closing order's id is derived from it)."""
+        ...
+
+    async def positions(self) -> list[Position]: ...
+
+    async def recent_orders(self, limit: int = 20) -> list[Order]: ...
+
+    async def on_quotes(self) -> None:
+        """Re-evaluate pending orders and attached SL/TP against current quotes."""
+        ...
+
+
+class Notifier(Protocol):
+    async def notify(self, notification: Notification) -> list[str]:
+        """Deliver to the log, the desktop channel and the given apprise URLs.
+        Returns the channels that failed (never raises for a delivery failure)."""
+        ...
+
+
+# -- persistence ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredWorkflow:
+    id: int
+    workflow: Workflow
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkflowRepository(Protocol):
+    def list(self) -> list[StoredWorkflow]: ...
+
+    def get(self, workflow_id: int) -> StoredWorkflow:
+        """Raises NotFoundError."""
+        ...
+
+    def add(self, workflow: Workflow) -> StoredWorkflow: ...
+
+    def update(self, workflow_id: int, workflow: Workflow) -> StoredWorkflow: ...
+
+    def delete(self, workflow_id: int) -> None: ...
+
+    def find_by_name(self, name: str) -> StoredWorkflow | None: ...
+
+
+class ExecutionRepository(Protocol):
+    def start(
+        self, *, workflow_id: int | None, workflow_name: str, trigger: str,
+        idempotency_key: str, payload: dict[str, Any], started_at: datetime,
+        job_id: int | None = None,
+    ) -> int:
+        """Insert a `running` execution row; returns its id."""
+        ...
+
+    def finish(self, execution_id: int, result: ExecutionResult) -> None:
+        """Write status, node runs and execution_metrics in one transaction."""
+        ...
+
+    def get(self, execution_id: int) -> ExecutionResult: ...
+
+    def list(
+        self, *, workflow_id: int | None = None, status: ExecutionStatus | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> list[ExecutionResult]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class CandleRow:
+    time: int  # bar open time, UTC epoch seconds
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+class CandleRepository(Protocol):
+    def import_rows(self, symbol: str, timeframe: str, rows: Sequence[CandleRow]) -> int:
+        """Insert or replace bars in one transaction (all or nothing). Returns rows written."""
+        ...
+
+    def load(self, symbol: str, timeframe: str, count: int, end_time: int | None = None) -> Candles | None:
+        """The last `count` stored bars with time <= end_time, or None if none are stored."""
+        ...
+
+    def available(self) -> list[tuple[str, str, int]]:
+        """(symbol, timeframe, bar count) for every imported series."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerAccount:
+    balance: float
+    currency: str
+    peak_equity: float
+    commission_per_lot: float
+    commission_pct: float
+    slippage_pips: float
+    starting_balance: float
+
+
+class PaperLedger(Protocol):
+    """Persistence for the paper broker. Every method is one transaction."""
+
+    def account(self) -> LedgerAccount: ...
+
+    def find_order(self, client_order_id: str) -> Order | None: ...
+
+    def add_order(self, request: OrderRequest, *, status: str, created_at: datetime,
+                  reason: str = "") -> Order:
+        """Insert an order. The store enforces UNIQUE(client_order_id): on a duplicate it
+        returns the existing order with `existing=True` instead of inserting."""
+        ...
+
+    def fill_order(self, order_id: int, *, price: float, commission: float,
+                   time: datetime) -> tuple[Order, Fill, Position]:
+        """Mark filled, write the fill, open a position, charge commission: atomically."""
+        ...
+
+    def close_position(self, position_id: int, *, order: Order, price: float,
+                       commission: float, pnl: float, time: datetime) -> Fill:
+        """Fill the closing `order`, delete the position, book pnl - commission: atomically."""
+        ...
+
+    def cancel_order(self, order_id: int, *, reason: str) -> Order: ...
+
+    def pending_orders(self) -> list[Order]: ...
+
+    def positions(self) -> list[Position]: ...
+
+    def recent_orders(self, limit: int) -> list[Order]: ...
+
+    def realized_pnl_since(self, since: datetime) -> float: ...
+
+    def set_peak_equity(self, value: float) -> None: ...
+
+    def reset(self, *, balance: float, currency: str) -> None: ...
+
+
+# -- nodes ------------------------------------------------------------------------------
+
+
+class NodeContext(Protocol):
+    """What a running node sees. Built by the executor for each node run."""
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """Values on connected input ports, by port name."""
+        ...
+
+    @property
+    def market(self) -> MarketData: ...
+
+    @property
+    def broker(self) -> Broker: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The trigger payload of this run (empty for a manual run without one)."""
+        ...
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Flat view of every finished node's outputs for templates: `node_id` is its first
+        output's last value, `node_id.port` each output's last value."""
+        ...
+
+    def client_order_id(self, suffix: str = "") -> str:
+        """Deterministic order id from the run's idempotency key and this node's id."""
+        ...
+
+    async def run_cpu(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run CPU-heavy work off the event loop (a worker thread)."""
+        ...
+
+
+NodeRunFn = Callable[[NodeContext], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class NodeImpl:
+    spec: NodeSpec
+    run: NodeRunFn
+
+
+class NodeCatalog(Protocol):
+    def get(self, type_id: str) -> NodeSpec | None: ...
+
+    def impl(self, type_id: str) -> NodeImpl | None: ...
+
+    def specs(self) -> list[NodeSpec]: ...
