@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 NodeStatus = Literal["pending", "running", "succeeded", "failed", "skipped", "cancelled"]
 ExecutionStatus = Literal["running", "completed", "failed", "cancelled", "timed_out"]
+# What must happen next after a failure (DESIGN.md §10): "user" needs the user and is never
+# retried; "retryable" may succeed on a retry; "internal" is a bug in a node (retried, logged).
+ErrorKind = Literal["user", "retryable", "internal"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +51,7 @@ class ExecutionResult:
     error: str | None = None
     # Node id of the failing node, when one failed.
     failed_node: str | None = None
+    error_kind: ErrorKind | None = None
     execution_id: int | None = None
 
     @property
@@ -66,6 +70,7 @@ class ExecutionResult:
             "finished_at": self.finished_at.isoformat(),
             "error": self.error,
             "failed_node": self.failed_node,
+            "error_kind": self.error_kind,
             "payload": self.payload,
             "nodes": [
                 {
