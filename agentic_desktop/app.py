@@ -1,0 +1,156 @@
+"""Composition root: builds every part, wires them together and starts the program.
+
+The only module that knows every package (DESIGN.md §3). Everything else receives its
+dependencies from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from agentic_desktop import cli
+from agentic_desktop.config import resolve_data_dir
+from agentic_desktop.domain import workflow as wf
+from agentic_desktop.domain.errors import UserError
+from agentic_desktop.engine.clock import SystemClock
+from agentic_desktop.engine.events import EventBus
+from agentic_desktop.engine.executor import Executor
+from agentic_desktop.engine.notifier import ChannelNotifier
+from agentic_desktop.engine.ports import Clock
+from agentic_desktop.services import Services
+
+log = logging.getLogger("agentic_desktop")
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+EXAMPLES_MARKER = "examples-installed"
+
+
+def version() -> str:
+    try:
+        return metadata.version("agentic-desktop")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+local"
+
+
+def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
+    # Adapters are imported here, not at module top, so `--help` stays fast.
+    from agentic_desktop.brokers.paper import PaperBroker
+    from agentic_desktop.market.preferring_imported import ImportedFirstMarket
+    from agentic_desktop.market.simulated import SimulatedMarket
+    from agentic_desktop.nodes.registry import build_catalog
+    from agentic_desktop.store.db import open_database
+    from agentic_desktop.store.ledger import SqlPaperLedger
+    from agentic_desktop.store.repositories import (
+        SqlCandleRepository,
+        SqlExecutionRepository,
+        SqlWorkflowRepository,
+    )
+
+    clock = clock or SystemClock()
+    db = open_database(data_dir)
+    candles = SqlCandleRepository(db)
+    market = ImportedFirstMarket(SimulatedMarket(clock), candles)
+    broker = PaperBroker(market, SqlPaperLedger(db), clock)
+    events = EventBus()
+    notifier = ChannelNotifier()
+    catalog = build_catalog()
+    executions = SqlExecutionRepository(db)
+    executor = Executor(catalog=catalog, market=market, broker=broker, notifier=notifier,
+                        clock=clock, events=events, executions=executions)
+    services = Services(
+        data_dir=data_dir, clock=clock, catalog=catalog, workflows=SqlWorkflowRepository(db),
+        executions=executions, candles=candles, market=market, broker=broker,
+        notifier=notifier, events=events, executor=executor, close=db.close,
+    )
+    install_examples(services)
+    return services
+
+
+def install_examples(services: Services) -> None:
+    """A fresh data dir gets the seed's three use cases as workflows 1, 2 and 3 (the seed's
+    API examples refer to workflow_id 1). Only once: a trader who deletes them keeps them
+    deleted."""
+    marker = services.data_dir / EXAMPLES_MARKER
+    if marker.exists():
+        return
+    for path in sorted((RESOURCES / "examples").glob("*.json")):
+        workflow = wf.loads(path.read_text(encoding="utf-8"), source=str(path))
+        if services.workflows.find_by_name(workflow.name) is None:
+            services.workflows.add(workflow)
+    marker.write_text("examples installed; delete this file to install them again\n")
+
+
+def setup_logging(data_dir: Path | None, *, verbose: bool) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(logging.INFO if verbose else logging.WARNING)
+    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(stderr)
+    if data_dir is not None:
+        logs = data_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            logs / "agentic-desktop.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = cli.build_parser().parse_args(argv)
+    data_dir: Path | None = None
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+        if args.command is None:
+            setup_logging(data_dir, verbose=args.headless)
+            if args.headless:
+                return run_headless(data_dir, args)
+            return run_gui(data_dir, argv)
+        setup_logging(data_dir, verbose=False)
+        services = build_services(data_dir)
+        try:
+            return cli.guarded(cli.dispatch, args, services)
+        finally:
+            services.close()
+    except UserError as exc:
+        return cli.fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last line of defence: one line for the user, details in the log
+        log.exception("unexpected error")
+        where = f"; details in {data_dir / 'logs' / 'agentic-desktop.log'}" if data_dir else ""
+        return cli.fail(f"internal error: {type(exc).__name__}: {exc}{where}", 70)
+
+
+def run_headless(data_dir: Path, args: object) -> int:
+    return cli.fail("headless mode needs the scheduler, which is not built yet: "
+                    "use `agentic-desktop run FILE` meanwhile")
+
+
+def run_gui(data_dir: Path, argv: list[str]) -> int:
+    from agentic_desktop.ui.app_main import run_gui as start_window
+    from agentic_desktop.ui.services import UiServices
+
+    def make_services() -> UiServices:
+        services = build_services(data_dir)
+
+        async def run_workflow(workflow: wf.Workflow, workflow_id: int | None):  # type: ignore[no-untyped-def]
+            return await services.executor.run(workflow, workflow_id=workflow_id)
+
+        async def stop_engine() -> None:
+            services.close()
+
+        return UiServices(
+            catalog=services.catalog, workflows=services.workflows, run_workflow=run_workflow,
+            events=services.events,
+            symbols=lambda: [s.symbol for s in services.market.symbols()],
+            data_dir=data_dir, version=version(), api_address=lambda: None,
+            stop_engine=stop_engine,
+        )
+
+    return start_window(make_services, data_dir=data_dir, argv=argv)
