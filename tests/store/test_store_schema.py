@@ -1,0 +1,67 @@
+"""The migrated schema matches the ORM, and the connection pragmas are really on."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from agentic_desktop.store import open_database
+from agentic_desktop.store.tables import Base
+
+
+def test_migrating_an_empty_db_matches_the_orm_metadata(data_dir: Path) -> None:
+    db = open_database(data_dir)
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    tables = set(Base.metadata.tables)
+    assert tables == {"workflows", "executions", "node_runs", "execution_metrics", "accounts",
+                      "orders", "fills", "positions", "candles"}
+    db.close()
+
+
+def test_pragmas_are_on_for_every_connection(data_dir: Path) -> None:
+    db = open_database(data_dir)
+    assert (data_dir / "agentic.db").exists()
+    seen: list[tuple[object, ...]] = []
+
+    def probe() -> None:  # a worker thread gets its own pooled connection
+        seen.append((db.pragma("journal_mode"), db.pragma("foreign_keys"),
+                     db.pragma("busy_timeout"), db.pragma("synchronous")))
+
+    probe()
+    t = threading.Thread(target=probe)
+    t.start()
+    t.join()
+    assert seen == [("wal", 1, 5000, 2)] * 2  # synchronous 2 == FULL
+    db.close()
+
+
+def test_reopening_is_idempotent_and_keeps_the_account(data_dir: Path) -> None:
+    db = open_database(data_dir, starting_balance=2500.0, currency="EUR")
+    db.close()
+    db = open_database(data_dir)  # defaults must not overwrite the existing account
+    raw = sqlite3.connect(data_dir / "agentic.db")
+    try:
+        assert raw.execute("select version_num from alembic_version").fetchall() == [("0001",)]
+        assert raw.execute("select balance, currency from accounts").fetchall() == [
+            (2500.0, "EUR")]
+    finally:
+        raw.close()
+    db.close()
+
+
+def test_foreign_keys_are_enforced(data_dir: Path) -> None:
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    db = open_database(data_dir)
+    with pytest.raises(IntegrityError), db.write() as s:
+        s.execute(text("insert into node_runs (execution_id, seq, node_id, node_type, status,"
+                       " duration_ms, output_summary) values (999, 0, 'a', 't', 'ok', 0, '{}')"))
+    db.close()
