@@ -75,3 +75,51 @@ class EventBus:
                     handler(event)
                 except Exception:
                     log.exception("event handler %r failed on %s", handler, type(event).__name__)
+
+
+# -- queue and scheduler events (issue 3) -------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobQueued(Event):
+    job_id: int
+    workflow_id: int
+    scheduled_job_id: int | None = None
+    trigger_type: str = "manual"
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobStarted(Event):
+    job_id: int
+    workflow_id: int
+    attempt: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobFinished(Event):
+    job_id: int
+    workflow_id: int
+    status: str  # completed, failed, cancelled, timed_out, retrying, missed, rejected
+    error: str | None = None
+    execution_id: int | None = None
+    scheduled_job_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleChanged(Event):
+    schedule_id: int
+    change: str  # created, updated, deleted, fired, paused, resumed
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedulePaused(Event):
+    schedule_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LimitHit(Event):
+    limit: str  # concurrency, daily_runs, timeout, memory, failures
+    reason: str
+    job_id: int | None = None
+    schedule_id: int | None = None

@@ -4,10 +4,18 @@ boundary). Adapters implement these; `app.py` passes the implementations in."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from agentic_desktop.domain.jobs import (
+    JobStatus,
+    MisfirePolicy,
+    QueuedJob,
+    QueueStatus,
+    ScheduledJob,
+    TriggerType,
+)
 from agentic_desktop.domain.nodespec import NodeSpec
 from agentic_desktop.domain.runs import ExecutionResult, ExecutionStatus
 from agentic_desktop.domain.trading import (
@@ -272,3 +280,147 @@ class NodeCatalog(Protocol):
     def impl(self, type_id: str) -> NodeImpl | None: ...
 
     def specs(self) -> list[NodeSpec]: ...
+
+
+# -- scheduling and the job queue (issue 3) ---------------------------------------------
+
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewSchedule:
+    workflow_id: int
+    trigger_type: TriggerType
+    trigger_config: dict[str, Any]
+    created_at: datetime
+    is_active: bool = True
+    user_id: int = 1
+    name: str = ""
+    priority: int = 0
+    max_retries: int = 3
+    misfire_policy: MisfirePolicy = "coalesce"
+    misfire_grace_seconds: float = 300.0
+    timezone: str | None = None
+    next_run: datetime | None = None
+    hook_id: str | None = None
+
+
+class ScheduleRepository(Protocol):
+    def add(self, schedule: NewSchedule) -> ScheduledJob: ...
+
+    def get(self, schedule_id: int) -> ScheduledJob:
+        """Raises NotFoundError naming the id."""
+        ...
+
+    def list(self, *, workflow_id: int | None = None) -> list[ScheduledJob]: ...
+
+    def save(self, schedule: ScheduledJob) -> ScheduledJob:
+        """Write every mutable field of `schedule` (matched by id)."""
+        ...
+
+    def delete(self, schedule_id: int) -> None: ...
+
+    def by_hook(self, hook_id: str) -> ScheduledJob | None: ...
+
+    def record_outcome(self, schedule_id: int, *, success: bool, status: str, at: datetime,
+                       pause_after: int) -> ScheduledJob:
+        """Atomically: last_status, run_count+1, consecutive_failures reset on success or +1
+        on failure; at `pause_after` failures set is_active False with a paused_reason."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewJob:
+    workflow_id: int
+    scheduled_at: datetime
+    created_at: datetime
+    idempotency_key: str
+    scheduled_job_id: int | None = None
+    user_id: int = 1
+    priority: int = 0
+    max_retries: int = 3
+    trigger_type: str = "manual"
+    payload: dict[str, Any] = field(default_factory=dict)
+    nominal_fire_utc: datetime | None = None
+    # "missed" and "rejected" rows are recorded, never run.
+    status: JobStatus = "pending"
+    outcome_reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleAdvance:
+    """Move a schedule's fire bookkeeping in the same transaction as an enqueue."""
+
+    schedule_id: int
+    next_run: datetime | None
+    last_run: datetime | None = None
+
+
+class JobQueueRepository(Protocol):
+    def enqueue(self, job: NewJob, *, advance: ScheduleAdvance | None = None,
+                dedupe_window_seconds: float | None = None) -> QueuedJob | None:
+        """Insert the job (and apply `advance`) in one transaction. Returns None, writing
+        nothing but the advance, when UNIQUE(scheduled_job_id, nominal_fire_utc) or the
+        idempotency key (within `dedupe_window_seconds`, if given) already exists."""
+        ...
+
+    def claim(self, *, worker: str, now: datetime, lease_seconds: float,
+              max_running_per_user: int) -> QueuedJob | None:
+        """One BEGIN IMMEDIATE transaction: take the best due job (priority desc,
+        scheduled_at, id) in pending/retrying whose user runs fewer than the limit; mark it
+        running with attempt+1 and a lease."""
+        ...
+
+    def heartbeat(self, job_id: int, *, worker: str, lease_until: datetime) -> bool: ...
+
+    def finish(self, job_id: int, *, status: JobStatus, now: datetime,
+               error: str | None = None, execution_id: int | None = None,
+               outcome_reason: str | None = None) -> QueuedJob: ...
+
+    def schedule_retry(self, job_id: int, *, at: datetime, error: str,
+                       execution_id: int | None = None) -> QueuedJob:
+        """status retrying, retry_count+1, scheduled_at = at."""
+        ...
+
+    def cancel(self, job_id: int, *, now: datetime, reason: str) -> QueuedJob:
+        """Cancel a pending or retrying job. Raises UserError for other states."""
+        ...
+
+    def retry(self, job_id: int, *, now: datetime) -> QueuedJob:
+        """Put a failed, cancelled or timed-out job back to pending (same idempotency key,
+        so orders it already placed are found, not placed again)."""
+        ...
+
+    def recover_expired(self, *, now: datetime) -> list[QueuedJob]:
+        """Running jobs whose lease expired go back to pending (at-least-once)."""
+        ...
+
+    def get(self, job_id: int) -> QueuedJob: ...
+
+    def list(self, *, statuses: Sequence[str] | None = None, workflow_id: int | None = None,
+             scheduled_job_id: int | None = None, limit: int = 100,
+             offset: int = 0) -> list[QueuedJob]: ...
+
+    def started_since(self, *, user_id: int, since: datetime) -> int:
+        """Jobs of the user that started running at or after `since` (the daily limit)."""
+        ...
+
+    def status(self, *, now: datetime, day_start: datetime, max_runs_per_day: int,
+               user_id: int = 1) -> QueueStatus: ...
+
+    def next_due(self) -> datetime | None:
+        """Earliest scheduled_at among pending/retrying jobs."""
+        ...
+
+
+class SecretStore(Protocol):
+    """Secrets (webhook secrets, apprise URLs, broker keys) never go to SQLite or logs."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+    def describe(self) -> str:
+        """Where secrets are kept, for Settings and logs ("system keyring", "0600 file")."""
+        ...
