@@ -483,9 +483,11 @@ def _describe_cron(f: _CronFields) -> str | None:
     if when is None:
         return None
     any_dom, any_month, any_dow = _every(f.dom) == 1, _every(f.month) == 1, _every(f.dow) == 1
+    day, month = _single(f.dom), _single(f.month)
     parts = [when]
+    if any_dow and day is not None and month is not None:
+        return f"{when} on {day} {_MONTH_NAMES[month - 1]}"
     if not any_dom:
-        day = _single(f.dom)
         if day is None:
             return None
         parts.append(f"on day {day} of the month")
@@ -494,18 +496,14 @@ def _describe_cron(f: _CronFields) -> str | None:
         if days is None:
             return None
         parts.append(("or on " if not any_dom else "on ") + days)
+    daily = _every(f.hour) is None  # specific hours: once or a few times a day
+    if any_dom and any_dow and daily:
+        parts.append("every day")
     if not any_month:
         months = _names(f.month, _MONTH_NAMES, 1)
         if months is None:
             return None
         parts.append(f"in {months}")
-    if (
-        any_dom
-        and any_dow
-        and any_month
-        and (_single(f.hour) is not None or _every(f.hour) is None)
-    ):
-        parts.append("every day")
     return " ".join(parts)
 
 
