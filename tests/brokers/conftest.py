@@ -1,0 +1,34 @@
+"""Broker tests: real ledger on real SQLite; only the market and the clock are fakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from broker_fakes import EURUSD, START, XAUUSD, HandClock, HandMarket
+
+from agentic_desktop.brokers.paper import PaperBroker
+from agentic_desktop.store import SqlPaperLedger, open_database
+
+
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock(START)
+
+
+@pytest.fixture
+def market(clock: HandClock) -> HandMarket:
+    m = HandMarket(clock, [EURUSD, XAUUSD])
+    m.set("EURUSD", 1.10000, 1.10020)  # 2-pip spread
+    m.set("XAUUSD", 2350.00, 2350.30)
+    return m
+
+
+@pytest.fixture
+def ledger(data_dir: Path) -> SqlPaperLedger:
+    return SqlPaperLedger(open_database(data_dir))
+
+
+@pytest.fixture
+def broker(market: HandMarket, ledger: SqlPaperLedger, clock: HandClock) -> PaperBroker:
+    return PaperBroker(market, ledger, clock)
