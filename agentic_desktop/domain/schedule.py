@@ -21,6 +21,7 @@ Wall times are resolved against the schedule's IANA zone here, not by croniter, 
 
 from __future__ import annotations
 
+import copy
 import heapq
 import re
 from collections.abc import Iterator, Mapping
@@ -309,19 +310,19 @@ class CronSchedule:
     timezone: str
     _fields: _CronFields = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
-    _croniter_text: str = field(init=False, repr=False, compare=False)
+    _template: croniter = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         fields = _parse_cron(self.expression)
         zone = load_zone(self.timezone)
         text = fields.croniter_text()
-        try:
-            croniter(text, datetime(2000, 1, 1))
+        try:  # expanding the fields is most of croniter's cost: do it once, copy per use
+            template = croniter(text, datetime(2000, 1, 1))
         except (CroniterError, ValueError, TypeError) as exc:  # belt and braces
             raise _fail(f"{self.expression!r} is not valid: {exc}") from None
         object.__setattr__(self, "_fields", fields)
         object.__setattr__(self, "_zone", zone)
-        object.__setattr__(self, "_croniter_text", text)
+        object.__setattr__(self, "_template", template)
 
     @classmethod
     def parse(cls, expression: str, timezone: str) -> CronSchedule:
@@ -344,7 +345,8 @@ class CronSchedule:
 
     def _wall_times(self, start: datetime) -> Iterator[datetime]:
         """Matching naive wall times strictly after naive `start`, in wall-clock order."""
-        it = croniter(self._croniter_text, start)
+        it = copy.copy(self._template)  # get_next copies the expanded fields it changes
+        it.set_current(start, force=True)
         while True:
             try:
                 yield it.get_next(datetime)
