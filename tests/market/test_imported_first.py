@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from agentic_desktop.domain.errors import UnknownSymbolError
 from agentic_desktop.domain.trading import Candles
 from agentic_desktop.engine.clock import FakeClock
-from agentic_desktop.engine.ports import CandleRow
+from agentic_desktop.engine.ports import CandleRepository, CandleRow
 from agentic_desktop.market.csv_import import import_candles_csv
 from agentic_desktop.market.imported_first import ImportedFirstMarket
 from agentic_desktop.market.simulated import SimulatedMarket
@@ -49,14 +50,30 @@ def hourly(start: datetime, closes: list[float]) -> list[CandleRow]:
                       volume=10.0) for i, c in enumerate(closes)]
 
 
-def setup() -> tuple[ImportedFirstMarket, MemoryCandleRepository, SimulatedMarket]:
-    clock = FakeClock(NOW)
-    sim, repo = SimulatedMarket(clock), MemoryCandleRepository()
-    return ImportedFirstMarket(sim, repo, clock=clock), repo, sim
+MakeMarket = Callable[[], tuple[ImportedFirstMarket, CandleRepository, SimulatedMarket]]
 
 
-def test_imported_candles_win_for_their_symbol_and_timeframe_only() -> None:
-    market, repo, sim = setup()
+@pytest.fixture(params=["memory", "sqlite"])
+def make_market(request: pytest.FixtureRequest, data_dir: Path) -> MakeMarket:
+    """The same tests over the in-memory fake and the real SQLite repository."""
+
+    def make() -> tuple[ImportedFirstMarket, CandleRepository, SimulatedMarket]:
+        clock = FakeClock(NOW)
+        sim = SimulatedMarket(clock)
+        repo: CandleRepository
+        if request.param == "memory":
+            repo = MemoryCandleRepository()
+        else:
+            from agentic_desktop.store import SqlCandleRepository, open_database
+
+            repo = SqlCandleRepository(open_database(data_dir))
+        return ImportedFirstMarket(sim, repo, clock=clock), repo, sim
+
+    return make
+
+
+def test_imported_candles_win_for_their_symbol_and_timeframe_only(make_market: MakeMarket) -> None:
+    market, repo, sim = make_market()
     repo.import_rows("EURUSD", "H1", hourly(datetime(2024, 6, 12, 9, tzinfo=UTC),
                                             [1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7]))
     c = asyncio.run(market.candles("EURUSD", "H1", 3))
@@ -72,8 +89,8 @@ def test_imported_candles_win_for_their_symbol_and_timeframe_only() -> None:
     assert asyncio.run(market.quote("EURUSD")) == sim.quote_at("EURUSD", NOW)
 
 
-def test_end_limits_imported_bars_to_those_closed_by_then() -> None:
-    market, repo, _ = setup()
+def test_end_limits_imported_bars_to_those_closed_by_then(make_market: MakeMarket) -> None:
+    market, repo, _ = make_market()
     repo.import_rows("EURUSD", "H1", hourly(datetime(2024, 6, 12, 9, tzinfo=UTC),
                                             [1.1, 1.2, 1.3, 1.4]))
     c = asyncio.run(market.candles("EURUSD", "H1", 10, end=datetime(2024, 6, 12, 11, 0,
@@ -83,8 +100,10 @@ def test_end_limits_imported_bars_to_those_closed_by_then() -> None:
     assert len(early) == 0
 
 
-def test_imported_only_symbol_gets_generic_info_and_last_close_quote() -> None:
-    market, repo, _ = setup()
+def test_imported_only_symbol_gets_generic_info_and_last_close_quote(
+    make_market: MakeMarket,
+) -> None:
+    market, repo, _ = make_market()
     repo.import_rows("DE40", "H1", hourly(datetime(2024, 6, 12, 10, tzinfo=UTC),
                                           [18250.5, 18261.25, 18270.75]))
     names = [s.symbol for s in market.symbols()]
@@ -99,8 +118,8 @@ def test_imported_only_symbol_gets_generic_info_and_last_close_quote() -> None:
         market.symbol_info("NOPE")
 
 
-def test_csv_import_then_candles_node_view(tmp_path) -> None:  # noqa: ANN001
-    market, repo, _ = setup()
+def test_csv_import_then_candles_node_view(make_market: MakeMarket, tmp_path: Path) -> None:
+    market, repo, _ = make_market()
     path = tmp_path / "xau.csv"
     path.write_text("time,open,high,low,close,volume\n"
                     "2024-06-11,2300,2320,2290,2310,1000\n"
