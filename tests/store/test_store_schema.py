@@ -65,3 +65,27 @@ def test_foreign_keys_are_enforced(data_dir: Path) -> None:
         s.execute(text("insert into node_runs (execution_id, seq, node_id, node_type, status,"
                        " duration_ms, output_summary) values (999, 0, 'a', 't', 'ok', 0, '{}')"))
     db.close()
+
+
+def test_schema_head_constant_matches_the_migration_scripts() -> None:
+    from alembic.script import ScriptDirectory
+
+    from agentic_desktop.store.db import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [SCHEMA_HEAD]
+
+
+def test_an_old_database_is_upgraded_at_open(data_dir: Path) -> None:
+    from alembic import command
+
+    from agentic_desktop.store.db import alembic_config
+
+    db = open_database(data_dir)
+    db.close()
+    command.downgrade(alembic_config(db.engine), "base")  # back to an empty schema
+    db = open_database(data_dir)
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert context.get_current_revision() == "0001"
+        assert compare_metadata(context, Base.metadata) == []
+    db.close()
