@@ -186,13 +186,14 @@ def _layout(header: str, name: str, line_no: int) -> _Layout:
 
 
 def _number(text: str, what: str, decimal_comma: bool) -> float:
-    s = text.strip().strip('"')
-    if decimal_comma:
-        s = s.replace(",", ".")
     try:
-        value = float(s)
+        value = float(text)  # the common case; float() already ignores surrounding spaces
     except ValueError:
-        raise ValueError(f"{what} {text.strip()!r} is not a number") from None
+        s = text.strip().strip('"')
+        try:
+            value = float(s.replace(",", ".") if decimal_comma else s)
+        except ValueError:
+            raise ValueError(f"{what} {text.strip()!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"{what} {text.strip()!r} is not a finite number")
     return value

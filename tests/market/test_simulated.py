@@ -181,3 +181,9 @@ def test_quote_follows_the_clock() -> None:
     second = asyncio.run(m.quote("EURUSD"))
     assert second.time == NOW + timedelta(hours=1)
     assert first.last != second.last
+
+
+def test_long_histories_built_off_the_loop_match_the_sync_path() -> None:
+    m, _ = market()
+    via_thread = asyncio.run(m.candles("ETHUSDT", "D1", 120))  # beyond the inline span
+    assert np.array_equal(via_thread.close, m.history("ETHUSDT", "D1", 120).close)
