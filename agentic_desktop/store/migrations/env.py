@@ -8,6 +8,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy import create_engine
 
+from agentic_desktop.store import job_tables  # noqa: F401  (registers its tables)
 from agentic_desktop.store.tables import Base, UTCDateTime
 
 config = context.config
