@@ -52,7 +52,7 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     db = open_database(data_dir)
     candles = SqlCandleRepository(db)
-    market = ImportedFirstMarket(SimulatedMarket(clock), candles)
+    market = ImportedFirstMarket(SimulatedMarket(clock), candles, clock=clock)
     broker = PaperBroker(market, SqlPaperLedger(db), clock)
     events = EventBus()
     notifier = ChannelNotifier()
