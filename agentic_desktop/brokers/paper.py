@@ -14,10 +14,12 @@ Pricing model (stated here because every number a trader sees follows from it):
   worse when the market gapped through it. No extra slippage on SL/TP exits.
 - Commission is charged per side (opening and closing fill): `commission_per_lot * volume +
   commission_pct / 100 * notional`, notional = volume * contract_size * price.
-- P&L is (exit - entry) * volume * contract_size, negated for shorts, and is booked in the
-  account currency as is: no conversion from the symbol's quote currency (a paper-account
-  simplification; USDJPY P&L is counted as if it were in the account currency).
-- Margin is notional at the current mark price divided by a fixed leverage of 100.
+- P&L is (exit - entry) * volume * contract_size, negated for shorts, in the symbol's quote
+  currency, converted to the account currency at the current mid of the pair joining them
+  (USDJPY P&L in a USD account is divided by the USDJPY mid). When the market has no such pair
+  (USDT vs USD) the two currencies are taken as equal.
+- `commission_per_lot` is in the account currency; the % part is of the converted notional.
+- Margin is notional (at the current mark price, converted) divided by a fixed leverage of 100.
 
 Ledger calls run in a worker thread (`asyncio.to_thread`) so a `synchronous=FULL` commit never
 stalls the event loop; the ledger's per-call transactions keep that safe.
@@ -85,7 +87,8 @@ class PaperBroker:
 
     async def _fill(self, order: Order, price: float, info: SymbolInfo,
                     account: LedgerAccount) -> Order:
-        commission = _commission(account, info, order.volume, price)
+        rate = await self._rate(info, account)
+        commission = _commission(account, info, order.volume, price, rate)
         try:
             filled, _fill, _position = await self._io(
                 self._ledger.fill_order, order.id, price=price, commission=commission,
@@ -130,8 +133,9 @@ class PaperBroker:
                                created_at=self._clock.now(), reason=reason)
         if order.status != "pending":
             return None  # this closing order already ran
-        commission = _commission(account, info, position.volume, price)
-        pnl = position_pnl(position, price, info)
+        rate = await self._rate(info, account)
+        commission = _commission(account, info, position.volume, price, rate)
+        pnl = position_pnl(position, price, info, rate)
         now = self._clock.now()
         try:
             fill = await self._io(self._ledger.close_position, position.id, order=order,
@@ -178,7 +182,7 @@ class PaperBroker:
 
     async def account(self) -> AccountSnapshot:
         ledger = await self._io(self._ledger.account)
-        marked = await self._mark(await self._io(self._ledger.positions))
+        marked = await self._mark(await self._io(self._ledger.positions), ledger)
         positions = [p for p, _ in marked]
         margin = sum(notional for _, notional in marked) / LEVERAGE
         equity = ledger.balance + sum(p.unrealized_pnl for p in positions)
@@ -195,11 +199,13 @@ class PaperBroker:
         )
 
     async def _marked(self, positions: list[Position]) -> list[Position]:
-        return [p for p, _ in await self._mark(positions)]
+        account = await self._io(self._ledger.account)
+        return [p for p, _ in await self._mark(positions, account)]
 
-    async def _mark(self, positions: list[Position]) -> list[tuple[Position, float]]:
+    async def _mark(self, positions: list[Position],
+                    account: LedgerAccount) -> list[tuple[Position, float]]:
         """Each position with its unrealized pnl (longs at the bid, shorts at the ask) and
-        its notional at that mark price."""
+        its notional at that mark price, both in the account currency."""
         quotes: dict[str, Quote] = {}
         marked = []
         for p in positions:
@@ -207,9 +213,24 @@ class PaperBroker:
             if p.symbol not in quotes:
                 quotes[p.symbol] = await self._market.quote(p.symbol)
             mark = _exit_quote(p.side, quotes[p.symbol])
-            marked.append((replace(p, unrealized_pnl=position_pnl(p, mark, info)),
-                           p.volume * info.contract_size * mark))
+            rate = await self._rate(info, account)
+            marked.append((replace(p, unrealized_pnl=position_pnl(p, mark, info, rate)),
+                           p.volume * info.contract_size * mark * rate))
         return marked
+
+    async def _rate(self, info: SymbolInfo, account: LedgerAccount) -> float:
+        """Multiplier from the symbol's quote currency to the account currency."""
+        have, want = info.currency, account.currency
+        if have == want:
+            return 1.0
+        for pair, invert in ((want + have, True), (have + want, False)):
+            try:
+                self._market.symbol_info(pair)
+            except NotFoundError:
+                continue
+            mid = (await self._market.quote(pair)).mid
+            return 1.0 / mid if invert else mid
+        return 1.0  # no pair joins them (USDT vs USD): treat as equal, see the module doc
 
     @staticmethod
     async def _io(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -295,15 +316,18 @@ def exit_trigger(position: Position, quote: Quote) -> tuple[str, float] | None:
     return None
 
 
-def position_pnl(position: Position, exit_price: float, info: SymbolInfo) -> float:
+def position_pnl(position: Position, exit_price: float, info: SymbolInfo,
+                 rate: float = 1.0) -> float:
+    """P&L in the account currency; `rate` converts from the symbol's quote currency."""
     move = exit_price - position.open_price
     if position.side == "sell":
         move = -move
-    return move * position.volume * info.contract_size
+    return move * position.volume * info.contract_size * rate
 
 
-def _commission(account: LedgerAccount, info: SymbolInfo, volume: float, price: float) -> float:
-    notional = volume * info.contract_size * price
+def _commission(account: LedgerAccount, info: SymbolInfo, volume: float, price: float,
+                rate: float = 1.0) -> float:
+    notional = volume * info.contract_size * price * rate
     return account.commission_per_lot * volume + account.commission_pct / 100.0 * notional
 
 

@@ -13,6 +13,9 @@ START = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 EURUSD = SymbolInfo(symbol="EURUSD", description="Euro vs US Dollar", digits=5,
                     pip_size=0.0001, contract_size=100_000.0, lot_step=0.01, min_lot=0.01,
                     max_lot=100.0)
+USDJPY = SymbolInfo(symbol="USDJPY", description="US Dollar vs Yen", digits=3, pip_size=0.01,
+                    contract_size=100_000.0, lot_step=0.01, min_lot=0.01, max_lot=100.0,
+                    currency="JPY")
 XAUUSD = SymbolInfo(symbol="XAUUSD", description="Gold", digits=2, pip_size=0.1,
                     contract_size=100.0, lot_step=0.01, min_lot=0.01, max_lot=50.0)
 

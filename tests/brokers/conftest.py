@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from broker_fakes import EURUSD, START, XAUUSD, HandClock, HandMarket
+from broker_fakes import EURUSD, START, USDJPY, XAUUSD, HandClock, HandMarket
 
 from agentic_desktop.brokers.paper import PaperBroker
 from agentic_desktop.store import SqlPaperLedger, open_database
@@ -18,9 +18,10 @@ def clock() -> HandClock:
 
 @pytest.fixture
 def market(clock: HandClock) -> HandMarket:
-    m = HandMarket(clock, [EURUSD, XAUUSD])
+    m = HandMarket(clock, [EURUSD, USDJPY, XAUUSD])
     m.set("EURUSD", 1.10000, 1.10020)  # 2-pip spread
     m.set("XAUUSD", 2350.00, 2350.30)
+    m.set("USDJPY", 149.990, 150.010)
     return m
 
 

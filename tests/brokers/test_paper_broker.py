@@ -246,3 +246,16 @@ def test_realized_pnl_today_starts_at_utc_midnight(
     assert run(broker.account()).realized_pnl_today == pytest.approx(-20.0)
     clock.advance(24 * 3600)
     assert run(broker.account()).realized_pnl_today == 0.0
+
+
+def test_pnl_in_another_quote_currency_is_converted(
+        broker: PaperBroker, market: HandMarket, ledger: SqlPaperLedger) -> None:
+    run(broker.place_order(OrderRequest(client_order_id="jpy", symbol="USDJPY", side="buy",
+                                        volume=1.0)))
+    account = run(broker.account())
+    # 2 yen-pips of spread on 100k USD = 2000 JPY, at a mid of 150.000 = $13.33.
+    assert account.positions[0].unrealized_pnl == pytest.approx(-2000 / 150.0)
+    assert account.margin == pytest.approx(100_000 * 149.990 / 150.0 / 100)
+    market.set("USDJPY", 151.010, 151.030)
+    run(broker.close_positions(client_order_id="close"))
+    assert ledger.account().balance == pytest.approx(10000 + 100_000 * 1.0 / 151.020)
