@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from agentic_desktop.domain.errors import UnknownSymbolError
 from agentic_desktop.domain.runs import ExecutionResult
 from agentic_desktop.domain.trading import (
     AccountSnapshot,
@@ -20,30 +19,16 @@ from agentic_desktop.domain.trading import (
     Order,
     OrderRequest,
     Position,
-    Quote,
     Side,
-    SymbolInfo,
 )
 from agentic_desktop.domain.workflow import Edge, Node, Workflow
 from agentic_desktop.engine.events import EventBus, NodeFinished
 from agentic_desktop.engine.executor import Executor, RunContext
+from agentic_desktop.market.scripted import ScriptedMarket
 from agentic_desktop.nodes.registry import build_catalog
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 CATALOG = build_catalog()
-
-SYMBOLS = {
-    "EURUSD": SymbolInfo(symbol="EURUSD", description="Euro", digits=5, pip_size=0.0001,
-                         contract_size=100_000.0, lot_step=0.01, min_lot=0.01, max_lot=100.0,
-                         currency="USD"),
-    "USDJPY": SymbolInfo(symbol="USDJPY", description="Yen", digits=3, pip_size=0.01,
-                         contract_size=100_000.0, lot_step=0.01, min_lot=0.01, max_lot=100.0,
-                         currency="JPY"),
-    "XAUUSD": SymbolInfo(symbol="XAUUSD", description="Gold", digits=2, pip_size=0.1,
-                         contract_size=100.0, lot_step=0.01, min_lot=0.01, max_lot=50.0,
-                         currency="USD"),
-}
-
 
 class FixedClock:
     def __init__(self, now: datetime = NOW) -> None:
@@ -73,38 +58,13 @@ def random_walk(n: int, seed: int = 7, start: float = 1.1, vol: float = 0.002) -
     return start * np.exp(np.cumsum(rng.normal(0.0, vol, n)))
 
 
-class FakeMarket:
-    def __init__(self) -> None:
-        self.quotes: dict[str, tuple[float, float]] = {
-            "EURUSD": (1.1000, 1.1002), "USDJPY": (149.99, 150.01), "XAUUSD": (2350.0, 2350.5),
-        }
-        self.bars: dict[tuple[str, str], Candles] = {}
-        self.candle_calls: list[tuple[str, str, int, datetime | None]] = []
-
-    def symbols(self) -> list[SymbolInfo]:
-        return list(SYMBOLS.values())
-
-    def symbol_info(self, symbol: str) -> SymbolInfo:
-        if symbol not in SYMBOLS:
-            raise UnknownSymbolError(symbol, sorted(SYMBOLS))
-        return SYMBOLS[symbol]
-
-    async def quote(self, symbol: str) -> Quote:
-        self.symbol_info(symbol)
-        bid, ask = self.quotes[symbol]
-        return Quote(symbol=symbol, bid=bid, ask=ask, last=(bid + ask) / 2, time=NOW)
-
-    async def candles(self, symbol: str, timeframe: str, count: int,
-                      end: datetime | None = None) -> Candles:
-        self.symbol_info(symbol)
-        self.candle_calls.append((symbol, timeframe, count, end))
-        bars = self.bars.get((symbol, timeframe))
-        if bars is None:
-            bars = make_candles(random_walk(max(count, 300)), symbol=symbol, timeframe=timeframe)
-        s = slice(max(0, len(bars) - count), len(bars))
-        return Candles(symbol=symbol, timeframe=timeframe, time=bars.time[s], open=bars.open[s],
-                       high=bars.high[s], low=bars.low[s], close=bars.close[s],
-                       volume=bars.volume[s])
+def scripted_market(clock: FixedClock) -> ScriptedMarket:
+    """The committed scripted market (simulated underneath) with fixed quotes."""
+    market = ScriptedMarket(clock)
+    market.set_price("EURUSD", 1.1000, 1.1002)
+    market.set_price("USDJPY", 149.99, 150.01)
+    market.set_price("XAUUSD", 2350.0, 2350.5)
+    return market
 
 
 @dataclass
@@ -181,12 +141,19 @@ def position(symbol: str = "EURUSD", side: Side = "buy", volume: float = 0.1,
 
 @dataclass
 class World:
-    market: FakeMarket = field(default_factory=FakeMarket)
+    clock: FixedClock = field(default_factory=FixedClock)
+    market: ScriptedMarket = None  # type: ignore[assignment]
     broker: Any = field(default_factory=RecordingBroker)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
-    clock: FixedClock = field(default_factory=FixedClock)
     # Raw outputs of the last runs' nodes, by node id (from the engine's NodeFinished events).
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.market is None:
+            self.market = scripted_market(self.clock)
+
+    def set_bars(self, candles: Candles) -> None:
+        self.market.set_candles(candles.symbol, candles.timeframe, candles)
 
     def executor(self) -> Executor:
         bus = EventBus()

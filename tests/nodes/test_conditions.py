@@ -120,7 +120,7 @@ async def test_compare_node_uses_value_param_when_b_is_unconnected() -> None:
 
 def _gated(close: np.ndarray, operator: str, value: float):
     w = World()
-    w.market.bars[("EURUSD", "H1")] = make_candles(close)
+    w.set_bars(make_candles(close))
     wf = workflow(
         {"c": ("market.candles", {"symbol": "EURUSD", "lookback": len(close)}),
          "cmp": ("condition.compare", {"operator": operator, "value": value}),

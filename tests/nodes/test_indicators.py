@@ -146,7 +146,7 @@ def test_atr_is_wilder_with_first_value_at_index_period() -> None:
 
 def _bars_world(close: np.ndarray = CLOSE) -> World:
     w = World()
-    w.market.bars[("EURUSD", "H1")] = make_candles(close)
+    w.set_bars(make_candles(close))
     return w
 
 
@@ -182,7 +182,18 @@ async def test_candles_node_asks_for_lookback_bars_up_to_the_clock() -> None:
     out = await w.call("market.candles", params={"symbol": "EURUSD", "lookback": 50})
     assert len(out["candles"]) == 50
     assert np.array_equal(out["close"].values, CLOSE[-50:])
-    assert w.market.candle_calls == [("EURUSD", "H1", 50, w.clock.now())]
+
+
+@pytest.mark.asyncio
+async def test_candles_node_serves_only_bars_closed_at_the_clock() -> None:
+    w = World()
+    now = int(w.clock.now().timestamp())
+    # 100 H1 bars; the second last opens at now-1h (closes exactly now), the last is forming.
+    bars = make_candles(CLOSE[:100], start=now - 99 * 3600)
+    w.set_bars(bars)
+    out = await w.call("market.candles", params={"symbol": "EURUSD", "lookback": 500})
+    assert len(out["candles"]) == 99
+    assert out["candles"].time[-1] == now - 3600
 
 
 @pytest.mark.parametrize("source,expected", [
