@@ -1,0 +1,87 @@
+"""GUI entry point, called by the composition root (app.py).
+
+Order matters: the single-instance check runs before anything is built, so a second launch
+only asks the first to raise its window and exits without starting a second engine. Then one
+qasync loop runs the main coroutine (DESIGN.md §8): show the window, start the engine, wait
+for a quit request, stop the engine cleanly, return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from agentic_desktop.ui.main_window import MainWindow
+from agentic_desktop.ui.services import UiServices
+from agentic_desktop.ui.settings import APPLICATION, ORGANIZATION, open_settings
+from agentic_desktop.ui.single_instance import SingleInstance
+
+log = logging.getLogger(__name__)
+
+
+def make_application(argv: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    return app
+
+
+def run_gui(make_services: Callable[[], UiServices], *, data_dir: Path, argv: list[str]) -> int:
+    app = make_application(argv)
+    instance = SingleInstance(data_dir)
+    if not instance.claim():
+        print("Agentic Desktop is already running for this data folder: raised its window.",
+              file=sys.stderr)
+        return 0
+    try:
+        services = make_services()
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            return loop.run_until_complete(main_coroutine(app, services, instance))
+    finally:
+        instance.release()
+
+
+async def main_coroutine(app: QApplication, services: UiServices,
+                         instance: SingleInstance | None = None,
+                         *, quit_event: asyncio.Event | None = None,
+                         on_window: Callable[[MainWindow], None] | None = None) -> int:
+    """The app's life: returns when File → Quit, the window's close button, the tray's Quit
+    (later) or the session's end sets the quit event."""
+    quit_requested = quit_event or asyncio.Event()
+    # The tray keeps the app alive without windows; quitting is always explicit.
+    app.setQuitOnLastWindowClosed(False)
+    app.aboutToQuit.connect(quit_requested.set)
+    window = MainWindow(services, open_settings(services.data_dir), quit_requested.set)
+    if instance is not None:
+        instance.raise_requested.connect(window.bring_to_front)
+    window.open_initial_workflow()
+    window.show()
+    if on_window is not None:
+        on_window(window)
+    try:
+        await services.start_engine()
+        window.set_engine_state("running")
+    except Exception as exc:  # the editor stays usable without an engine
+        log.exception("engine failed to start")
+        window.set_engine_state("failed")
+        window.show_error("Engine failed to start", str(exc))
+    await quit_requested.wait()
+    window.set_engine_state("stopping")
+    window.save_layout()
+    await window.bridge.cancel_all()
+    try:
+        await services.stop_engine()
+    except Exception:
+        log.exception("engine did not stop cleanly")
+    window.close_for_quit()
+    window.deleteLater()
+    return 0

@@ -1,0 +1,340 @@
+"""The main window wires the parts together: navigation and pages, the editor with its docks,
+menus, toolbar, status bar, theme and saved layout. Views live in their own modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QHBoxLayout,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from agentic_desktop.ui import theme
+from agentic_desktop.ui.bridge import EngineBridge
+from agentic_desktop.ui.dialogs.about import AboutDialog
+from agentic_desktop.ui.dialogs.shortcuts import ShortcutsDialog
+from agentic_desktop.ui.editor.editor_widget import WorkflowEditor
+from agentic_desktop.ui.editor.inspector import InspectorWidget
+from agentic_desktop.ui.editor.palette import PaletteWidget
+from agentic_desktop.ui.empty_state import PENDING_AREAS, EmptyState
+from agentic_desktop.ui.files import FileController
+from agentic_desktop.ui.run_controller import RunController
+from agentic_desktop.ui.run_log import RunLogWidget
+from agentic_desktop.ui.services import UiServices
+from agentic_desktop.ui.status_bar import AppStatusBar
+from agentic_desktop.ui.workflow_list import WorkflowListWidget
+
+STATE_VERSION = 1
+APP_TITLE = "Agentic Desktop"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: UiServices, settings: QSettings,
+                 request_quit: Callable[[], None]) -> None:
+        super().__init__()
+        self.services = services
+        self.settings = settings
+        self._request_quit = request_quit
+        self.setObjectName("MainWindow")
+        self.bridge = EngineBridge(services.events, self)
+        self.editor = WorkflowEditor(services.catalog)
+        self.document = self.editor.document
+        self.palette = PaletteWidget(services.catalog)
+        self.inspector = InspectorWidget(self.document, services.catalog, services.symbols)
+        self.workflow_list = WorkflowListWidget(services.workflows)
+        self.run_log = RunLogWidget()
+        self.status = AppStatusBar(services.api_address, self)
+        self.setStatusBar(self.status)
+        self.files = FileController(self.document, services.workflows, self)
+        self.runs = RunController(services, self.bridge, self.editor, self.run_log,
+                                  self.show_message, self)
+        self.dialog: QWidget | None = None
+        self.last_error: tuple[str, str] | None = None
+        self._build_pages()
+        self.docks = self._build_docks()
+        self._build_actions()
+        self._connect()
+        self._apply_theme(self._initial_theme(), save=False)
+        self._restore_layout()
+        self._update_title()
+
+    # -- construction --------------------------------------------------------------------
+
+    def _build_pages(self) -> None:
+        self.nav = QListWidget()
+        self.nav.setObjectName("Navigation")
+        self.nav.setFixedWidth(140)
+        self.pages = QStackedWidget()
+        self.nav.addItem("Workflows")
+        self.pages.addWidget(self.editor)
+        self.empty_pages: dict[str, EmptyState] = {}
+        for label, title, body in PENDING_AREAS:
+            self.nav.addItem(label)
+            page = EmptyState(title, body)
+            self.empty_pages[label] = page
+            self.pages.addWidget(page)
+        self.nav.setCurrentRow(0)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+    def _dock(self, name: str, title: str, widget: QWidget,
+              area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState/restoreState match docks by object name
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> dict[str, QDockWidget]:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        docks = {
+            "workflows": self._dock("WorkflowsDock", "Workflows", self.workflow_list, left),
+            "palette": self._dock("PaletteDock", "Nodes", self.palette, left),
+            "inspector": self._dock("InspectorDock", "Inspector", self.inspector, right),
+            "run_log": self._dock("RunLogDock", "Run log", self.run_log,
+                                  Qt.DockWidgetArea.BottomDockWidgetArea),
+        }
+        self.resizeDocks([docks["workflows"], docks["palette"]], [180, 420],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([docks["palette"], docks["inspector"]], [230, 300],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["run_log"]], [170], Qt.Orientation.Vertical)
+        return docks
+
+    def _act(self, text: str, slot: Callable[[], object], shortcut: object = None,
+             tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
+        action.setToolTip(tip or text.replace("&", "").rstrip("…"))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        f, e = self.files, self.editor.actions_by_name
+        self.actions_by_name = {
+            "new": self._act("&New", f.new, key.New),
+            "open": self._act("&Open…", f.open_dialog, key.Open),
+            "save": self._act("&Save", f.save, key.Save),
+            "save_as": self._act("Save &As…", f.save_as, "Ctrl+Shift+S"),
+            "rename": self._act("&Rename…", f.rename, "F2"),
+            "delete_workflow": self._act("&Delete Workflow…", f.delete),
+            "import": self._act("&Import JSON…", f.import_json, "Ctrl+I"),
+            "export": self._act("&Export JSON…", f.export_json, "Ctrl+E"),
+            "quit": self._act("&Quit", self.request_close, key.Quit),
+            "run": self._act("&Run Now", self.runs.run, "Ctrl+R",
+                             "Run the workflow now (manual trigger)"),
+            "shortcuts": self._act("&Keyboard Shortcuts", self.show_shortcuts, "F1"),
+            "about": self._act("&About Agentic Desktop", self.show_about),
+        }
+        a = self.actions_by_name
+        menu = self.menuBar().addMenu("&File")
+        for name in ("new", "open", "save", "save_as", "rename", "delete_workflow"):
+            menu.addAction(a[name])
+        menu.addSeparator()
+        menu.addActions([a["import"], a["export"]])
+        menu.addSeparator()
+        menu.addAction(a["quit"])
+        menu = self.menuBar().addMenu("&Edit")
+        menu.addActions([e["undo"], e["redo"]])
+        menu.addSeparator()
+        menu.addActions([e["copy"], e["paste"], e["duplicate"], e["delete"], e["select_all"]])
+        menu.addSeparator()
+        menu.addActions([e["quick_add"], e["note"]])
+        menu = self.menuBar().addMenu("&View")
+        menu.addActions([e["fit"], e["reset_zoom"], e["zoom_in"], e["zoom_out"]])
+        menu.addSeparator()
+        menu.addActions([e["snap"], e["layout"]])
+        menu.addSeparator()
+        theme_menu = menu.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in theme.THEMES:
+            action = theme_menu.addAction(name.capitalize())
+            action.setCheckable(True)
+            action.triggered.connect(lambda _c=False, n=name: self._apply_theme(n))
+            self.theme_group.addAction(action)
+            self.theme_actions[name] = action
+        docks_menu = menu.addMenu("&Panels")
+        for dock in self.docks.values():
+            docks_menu.addAction(dock.toggleViewAction())
+        menu = self.menuBar().addMenu("&Run")
+        menu.addAction(a["run"])
+        menu = self.menuBar().addMenu("&Help")
+        menu.addActions([a["shortcuts"], a["about"]])
+        bar = QToolBar("Main toolbar")
+        bar.setObjectName("MainToolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addActions([a["new"], a["save"]])
+        bar.addSeparator()
+        bar.addActions([e["undo"], e["redo"]])
+        bar.addSeparator()
+        bar.addActions([e["layout"], e["fit"], e["note"]])
+        bar.addSeparator()
+        bar.addAction(a["run"])
+        self.addToolBar(bar)
+        self.toolbar = bar
+        for name in ("new", "rename", "delete_workflow", "import"):
+            self.workflow_list.add_button(a[name])
+
+    def _connect(self) -> None:
+        self.nav.currentRowChanged.connect(self._show_page)
+        self.palette.node_activated.connect(lambda t: self.editor.add_node(t))
+        self.editor.selection_changed.connect(self.inspector.show_node)
+        self.editor.status_message.connect(self.show_message)
+        self.run_log.node_clicked.connect(self.focus_node)
+        self.workflow_list.open_requested.connect(self.files.open_id)
+        self.files.stored_changed.connect(self._refresh_list)
+        self.files.error.connect(self.show_error)
+        self.bridge.task_failed.connect(self.show_error)
+        self.bridge.active_runs_changed.connect(self.status.set_active_runs)
+        self.document.dirty_changed.connect(lambda _d: self._update_title())
+        self.document.changed.connect(lambda _o, _n: self._update_title())
+        self.document.reset.connect(self._on_document_reset)
+        self.runs.running_changed.connect(lambda r: self.actions_by_name["run"].setEnabled(not r))
+
+    # -- behaviour -----------------------------------------------------------------------
+
+    def open_initial_workflow(self) -> None:
+        stored = self.services.workflows.list()
+        last = self.settings.value("editor/last_workflow_id")
+        chosen = next((s for s in stored if str(s.id) == str(last)), None)
+        chosen = chosen or (min(stored, key=lambda s: s.id) if stored else None)
+        if chosen is not None:
+            self.document.load(chosen.workflow.with_id(chosen.id))
+        self._refresh_list()
+
+    def show_message(self, text: str) -> None:
+        self.status.showMessage(text, 6000)
+
+    def show_error(self, title: str, message: str) -> None:
+        self.last_error = (title, message)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.finished.connect(box.deleteLater)
+        self.dialog = box
+        box.open()
+
+    def show_about(self) -> None:
+        self._open_dialog(AboutDialog(self.services.version, self.services.data_dir, self))
+
+    def show_shortcuts(self) -> None:
+        actions = [*self.actions(), *self.editor.actions()]
+        self._open_dialog(ShortcutsDialog(actions, self))
+
+    def _open_dialog(self, dialog: QWidget) -> None:
+        self.dialog = dialog
+        dialog.finished.connect(dialog.deleteLater)  # type: ignore[attr-defined]
+        dialog.open()  # type: ignore[attr-defined]
+
+    def focus_node(self, node_id: str) -> None:
+        self.nav.setCurrentRow(0)
+        self.editor.scene.select_ids([node_id])
+        item = self.editor.scene.nodes.get(node_id)
+        if item is not None:
+            self.editor.view.centerOn(item)
+
+    def request_close(self) -> None:
+        """Window close and File → Quit: offer to save, then ask the app to quit."""
+        self.files.confirm_discard(self._request_quit)
+
+    def set_engine_state(self, state: str) -> None:
+        self.status.set_engine_state(state)
+
+    def bring_to_front(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _show_page(self, row: int) -> None:
+        self.pages.setCurrentIndex(row)
+        # Editor docks mean nothing on the other pages; hide them there, keep their state.
+        editing = row == 0
+        for dock in self.docks.values():
+            if editing:
+                dock.setVisible(dock.property("was_visible") is not False)
+            else:
+                dock.setProperty("was_visible", dock.isVisible())
+                dock.hide()
+        self.toolbar.setVisible(editing)
+
+    def _refresh_list(self) -> None:
+        self.workflow_list.refresh(self.document.stored_id)
+
+    def _on_document_reset(self, _wf: object) -> None:
+        self.workflow_list.select_id(self.document.stored_id)
+        if self.document.stored_id is not None:
+            self.settings.setValue("editor/last_workflow_id", self.document.stored_id)
+        self.editor.view.fit_all()
+        self._update_title()
+
+    def _update_title(self) -> None:
+        marker = "*" if self.document.dirty else ""
+        self.setWindowTitle(f"{self.document.workflow.name}{marker} — {APP_TITLE}")
+
+    # -- theme and layout ----------------------------------------------------------------
+
+    def _initial_theme(self) -> str:
+        saved = self.settings.value("ui/theme")
+        return saved if saved in theme.THEMES else theme.system_theme()
+
+    def _apply_theme(self, name: str, *, save: bool = True) -> None:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        colors = theme.apply_theme(app, name)
+        self.theme_name = name
+        self.theme_actions[name].setChecked(True)
+        self.editor.scene.set_colors(colors)
+        self.palette.populate()
+        if save:
+            self.settings.setValue("ui/theme", name)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 820)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
+
+    def save_layout(self) -> None:
+        if self.nav.currentRow() != 0:
+            self._show_page(0)  # save the editor's dock layout, not the hidden one
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(STATE_VERSION))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        # Closing is a request: unsaved changes are offered for saving, then the main
+        # coroutine stops the engine cleanly and closes the window itself.
+        if getattr(self, "_closing", False):
+            event.accept()
+            return
+        event.ignore()
+        self.request_close()
+
+    def close_for_quit(self) -> None:
+        self._closing = True
+        self.bridge.close()
+        self.close()
