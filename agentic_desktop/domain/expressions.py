@@ -41,6 +41,7 @@ MAX_DEPTH = 16  # parentheses
 _KEYWORDS = {"and", "or", "crosses_above", "crosses_below"}
 _NOT_NUMBERS = {"nan", "inf", "infinity"}
 _LOOKALIKES = {"=": "==", "===": "==", "=>": ">=", "=<": "<=", "<>": "!=", "!": "!="}
+_CHARACTER_HINT = "use numbers, names, comparison operators, 'and', 'or' and parentheses"
 _OPERATOR_HINT = "use one of " + " ".join(OPERATORS)
 
 
@@ -100,7 +101,7 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class _Token:
-    kind: Literal["number", "word", "symbol", "end"]
+    kind: Literal["number", "word", "symbol", "bad", "end"]
     text: str
     position: int
 
@@ -113,12 +114,9 @@ def _tokenize(text: str) -> list[_Token]:
     position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
-        if match is None:
-            raise ConditionError(
-                f"unexpected {text[position]!r} at column {position + 1} in {text!r}: "
-                "use numbers, names, comparison operators, 'and', 'or' and parentheses",
-                position,
-            )
+        if match is None:  # reported when the parser gets here, so errors come in order
+            tokens.append(_Token("bad", text[position], position))
+            break
         kind = match.lastgroup
         if kind == "number":
             tokens.append(_Token("number", match.group(), position))
@@ -127,7 +125,8 @@ def _tokenize(text: str) -> list[_Token]:
         elif kind == "symbol":
             tokens.append(_Token("symbol", match.group(), position))
         position = match.end()
-    tokens.append(_Token("end", "", len(text)))
+    else:
+        tokens.append(_Token("end", "", len(text)))
     return tokens
 
 
@@ -152,6 +151,8 @@ class _Parser:
 
     def fail(self, what: str, fix: str, token: _Token | None = None) -> ConditionError:
         tok = token or self.token
+        if tok.kind == "bad":
+            what, fix = "unexpected", _CHARACTER_HINT
         return ConditionError(
             f"{what} {tok.show()} at column {tok.position + 1} in {self.text!r}: {fix}",
             tok.position,
