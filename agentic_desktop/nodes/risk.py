@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentic_desktop.domain.errors import UserError
+from agentic_desktop.domain.errors import NotFoundError, UserError
 from agentic_desktop.domain.nodespec import NodeSpec, ParamSpec, PortSpec
 from agentic_desktop.domain.trading import AccountSnapshot
 from agentic_desktop.engine.ports import NodeContext
@@ -42,9 +42,10 @@ ENTRY_IN = PortSpec(
     type_id="risk.position_size", version=1, category=CATEGORY, title="Position Size",
     description="Fixed-fractional sizing: lots such that hitting the stop loses risk_percent "
                 "of equity, rounded down to the symbol's lot step and clamped to its min/max. "
-                "Assumes the symbol's quote currency is the account currency (exact for "
-                "EURUSD, XAUUSD or AAPL on a USD account; the paper broker books P&L the same "
-                "way): loss per lot = stop distance × contract size.",
+                "Loss per lot = stop distance × contract size, in the symbol's quote currency, "
+                "converted to the account currency at the mid of the pair joining them "
+                "(USDJPY for a JPY-quoted symbol on a USD account), as the paper broker books "
+                "P&L; taken 1:1 when no pair joins them (USDT vs USD).",
     inputs=(
         when_port("sizing"),
         ACCOUNT_IN,
@@ -89,15 +90,28 @@ async def position_size(ctx: NodeContext) -> dict[str, Any]:
     if min_lot > max_lot:
         raise UserError(f"param 'min_volume' {min_lot:g} is above max_volume {max_lot:g}: "
                         "lower min_volume or raise max_volume")
-    # Loss per lot is stop distance × contract size in the symbol's quote currency, taken as
-    # the account currency (no conversion), the same model the paper broker books P&L with.
-    rate = 1.0
+    rate = await quote_to_account_rate(ctx, info.currency, acct.currency)
     volume = riskmath.fixed_fractional_volume(
         equity=acct.equity, risk_percent=float(ctx.params["risk_percent"]),
         stop_dist=float(stop), contract_size=info.contract_size, lot_step=info.lot_step,
         min_lot=min_lot, max_lot=max_lot, quote_to_account=rate,
     )
     return {"volume": volume, "risk_amount": volume * float(stop) * info.contract_size * rate}
+
+
+async def quote_to_account_rate(ctx: NodeContext, quote_ccy: str, account_ccy: str) -> float:
+    """Multiplier from the symbol's quote currency to the account currency: the mid of the
+    pair joining them, 1.0 when they are equal or no pair joins them."""
+    if not quote_ccy or not account_ccy or quote_ccy == account_ccy:
+        return 1.0
+    for pair, invert in ((account_ccy + quote_ccy, True), (quote_ccy + account_ccy, False)):
+        try:
+            ctx.market.symbol_info(pair)
+        except NotFoundError:
+            continue
+        mid = float((await ctx.market.quote(pair)).mid)
+        return 1.0 / mid if invert else mid
+    return 1.0
 
 
 # -- Stop Loss / Take Profit ------------------------------------------------------------

@@ -55,6 +55,16 @@ async def test_position_size_param_fallback_user_limits_and_broker_account() -> 
 
 
 @pytest.mark.asyncio
+async def test_position_size_converts_the_quote_currency_like_the_paper_broker() -> None:
+    w = World()  # USDJPY mid 150.00, USD account
+    out = await w.call("risk.position_size", params={"symbol": "USDJPY"},
+                       inputs={"stop_distance": 0.5, "account": ACCOUNT})
+    # 0.5 JPY × 100 000 = 50 000 JPY per lot = 333.33 USD → 100 USD risk = 0.30 lots
+    assert out["volume"] == 0.3
+    assert out["risk_amount"] == pytest.approx(0.3 * 0.5 * 100_000 / 150.0)
+
+
+@pytest.mark.asyncio
 async def test_position_size_errors_name_the_fix() -> None:
     w = World()
     with pytest.raises(UserError, match="connect Stop Loss 'distance'"):
