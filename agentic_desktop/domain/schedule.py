@@ -328,6 +328,20 @@ class CronSchedule:
     def parse(cls, expression: str, timezone: str) -> CronSchedule:
         return cls(expression, timezone)
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, object], *, default_timezone: str) -> CronSchedule:
+        """From trigger_config {"cron_expression": ..., "timezone": ...}; the zone defaults to
+        `default_timezone` (the machine's zone at creation, DESIGN.md §5)."""
+        expression = config.get("cron_expression")
+        if expression is None:
+            raise _fail("is missing: give 5 fields like '0 9 * * 1-5' or an alias like '@daily'")
+        timezone = config.get("timezone", default_timezone)
+        for key, value in (("cron_expression", expression), ("timezone", timezone)):
+            if not isinstance(value, str):
+                raise ScheduleError(key, f"must be text, got {value!r}")
+        assert isinstance(expression, str) and isinstance(timezone, str)
+        return cls(expression, timezone)
+
     @property
     def zone(self) -> ZoneInfo:
         return self._zone
@@ -628,7 +642,11 @@ def plan_catch_up(
     next_fire calls (about MAX_LISTED_MISSED plus a few dozen), whatever the gap.
     """
     policy = check_misfire_policy(policy)
-    if isinstance(grace_seconds, bool) or not grace_seconds >= 0 or grace_seconds == float("inf"):
+    if (
+        isinstance(grace_seconds, bool)
+        or not isinstance(grace_seconds, int | float)
+        or not 0 <= grace_seconds < float("inf")
+    ):
         raise ScheduleError(
             "misfire_grace_seconds", f"must be a finite number >= 0, got {grace_seconds!r}"
         )

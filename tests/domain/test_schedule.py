@@ -381,3 +381,21 @@ def test_fire_times_count_is_checked() -> None:
     assert info.value.field == "count"
     with pytest.raises(ScheduleError):
         IntervalSchedule(60, utc(2025, 1, 1)).fire_times(utc(2025, 1, 1), 10**9)
+
+
+def test_cron_from_config() -> None:
+    s = CronSchedule.from_config({"cron_expression": "0 9 * * *"}, default_timezone="Europe/London")
+    assert s == CronSchedule("0 9 * * *", "Europe/London")
+    s = CronSchedule.from_config(
+        {"cron_expression": "0 9 * * *", "timezone": "Asia/Tokyo"}, default_timezone="UTC"
+    )
+    assert s.timezone == "Asia/Tokyo"
+    for config, field_name in [
+        ({}, "cron_expression"),
+        ({"cron_expression": 5}, "cron_expression"),
+        ({"cron_expression": "0 9 * * *", "timezone": None}, "timezone"),
+        ({"cron_expression": "0 9 * * *", "timezone": "Nowhere/Land"}, "timezone"),
+    ]:
+        with pytest.raises(ScheduleError) as info:
+            CronSchedule.from_config(config, default_timezone="UTC")
+        assert info.value.field == field_name

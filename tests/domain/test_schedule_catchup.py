@@ -143,6 +143,7 @@ def test_last_due_that_is_not_a_fire_counts_from_the_next_fire() -> None:
         ("coalesce", -1, "misfire_grace_seconds"),
         ("coalesce", float("nan"), "misfire_grace_seconds"),
         ("skip", float("inf"), "misfire_grace_seconds"),
+        ("skip", "60", "misfire_grace_seconds"),
     ],
 )
 def test_bad_policy_or_grace(policy: str, grace: float, field_name: str) -> None:
