@@ -13,13 +13,14 @@ not emit BEGIN before SELECTs and cannot emit BEGIN IMMEDIATE (the SQLAlchemy-do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,9 +30,8 @@ DB_FILENAME = "agentic.db"
 BUSY_TIMEOUT_MS = 5000
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _BEGIN_OPTION = "agentic_sqlite_begin"
-# The newest revision in migrations/versions. Opening a database already at this revision skips
-# importing Alembic (~0.4 s of cold start); a test keeps it equal to the script directory's head.
-SCHEMA_HEAD = "0001"
+_REVISION_RE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]",
+                          re.MULTILINE)
 
 
 class Database:
@@ -141,8 +141,9 @@ def alembic_config(engine: Engine | None = None) -> Any:
 def migrate(engine: Engine) -> None:
     """Upgrade to head inside one IMMEDIATE transaction, so two processes opening a fresh data
     dir at once serialise instead of both creating tables."""
-    if _current_revision(engine) == SCHEMA_HEAD:
-        return
+    head = script_head()
+    if head is not None and _current_revision(engine) == head:
+        return  # already current: skip importing Alembic (~0.4 s of cold start)
     from alembic import command
 
     config = alembic_config(engine)
@@ -161,3 +162,27 @@ def _current_revision(engine: Engine) -> str | None:
             return None
         row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
         return None if row is None else str(row[0])
+
+
+def script_head() -> str | None:
+    """The newest revision in migrations/versions, read from the files without importing
+    Alembic. None when that is not clear-cut (then Alembic itself decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict((k, v) for k, v in _REVISION_RE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if "down_revision" in found:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def schema_metadata() -> MetaData:
+    """Metadata of every table the migrations create (all table modules imported)."""
+    from agentic_desktop.store import job_tables  # noqa: F401  (registers its tables)
+    from agentic_desktop.store.tables import Base
+
+    return Base.metadata

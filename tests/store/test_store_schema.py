@@ -6,21 +6,27 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from agentic_desktop.store import open_database
-from agentic_desktop.store.tables import Base
+from agentic_desktop.store.db import schema_metadata, script_head
+
+CORE_TABLES = {"workflows", "executions", "node_runs", "execution_metrics", "accounts",
+               "orders", "fills", "positions", "candles"}
 
 
 def test_migrating_an_empty_db_matches_the_orm_metadata(data_dir: Path) -> None:
     db = open_database(data_dir)
+    metadata = schema_metadata()
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
-    tables = set(Base.metadata.tables)
-    assert tables == {"workflows", "executions", "node_runs", "execution_metrics", "accounts",
-                      "orders", "fills", "positions", "candles"}
+        assert compare_metadata(context, metadata) == []
+        created = {r[0] for r in conn.exec_driver_sql(
+            "select name from sqlite_master where type = 'table'")}
+    assert created - {"alembic_version"} == set(metadata.tables)
+    assert CORE_TABLES <= created
     db.close()
 
 
@@ -47,7 +53,8 @@ def test_reopening_is_idempotent_and_keeps_the_account(data_dir: Path) -> None:
     db = open_database(data_dir)  # defaults must not overwrite the existing account
     raw = sqlite3.connect(data_dir / "agentic.db")
     try:
-        assert raw.execute("select version_num from alembic_version").fetchall() == [("0001",)]
+        assert raw.execute("select version_num from alembic_version").fetchall() == [
+            (script_head(),)]
         assert raw.execute("select balance, currency from accounts").fetchall() == [
             (2500.0, "EUR")]
     finally:
@@ -56,7 +63,6 @@ def test_reopening_is_idempotent_and_keeps_the_account(data_dir: Path) -> None:
 
 
 def test_foreign_keys_are_enforced(data_dir: Path) -> None:
-    import pytest
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
@@ -67,25 +73,26 @@ def test_foreign_keys_are_enforced(data_dir: Path) -> None:
     db.close()
 
 
-def test_schema_head_constant_matches_the_migration_scripts() -> None:
+def test_the_fast_head_check_agrees_with_alembic() -> None:
     from alembic.script import ScriptDirectory
 
-    from agentic_desktop.store.db import SCHEMA_HEAD, alembic_config
+    from agentic_desktop.store.db import alembic_config
 
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [SCHEMA_HEAD]
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [script_head()]
 
 
-def test_an_old_database_is_upgraded_at_open(data_dir: Path) -> None:
+@pytest.mark.parametrize("old", ["base", "0001"])
+def test_an_old_database_is_upgraded_at_open(data_dir: Path, old: str) -> None:
     from alembic import command
 
     from agentic_desktop.store.db import alembic_config
 
     db = open_database(data_dir)
     db.close()
-    command.downgrade(alembic_config(db.engine), "base")  # back to an empty schema
+    command.downgrade(alembic_config(db.engine), old)
     db = open_database(data_dir)
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn)
-        assert context.get_current_revision() == "0001"
-        assert compare_metadata(context, Base.metadata) == []
+        assert context.get_current_revision() == script_head()
+        assert compare_metadata(context, schema_metadata()) == []
     db.close()
