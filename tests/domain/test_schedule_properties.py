@@ -23,6 +23,8 @@ ZONES = [
     "America/Santiago",  # transitions at midnight
     "Pacific/Chatham",  # +12:45 / +13:45
     "Pacific/Apia",  # skipped 2011-12-30 entirely
+    "Europe/Dublin",  # "negative DST" in tzdata
+    "America/St_Johns",  # -3:30
 ]
 MINUTES = ["*", "0", "30", "*/15", "0,30", "10-40/10", "45", "59", "*/7"]
 HOURS = ["*", "0", "1", "2", "3", "1,2", "0-3", "*/2", "23", "2-4/2"]
