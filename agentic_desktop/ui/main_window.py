@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QHBoxLayout,
-    QListWidget,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
@@ -71,26 +70,43 @@ class MainWindow(QMainWindow):
     # -- construction --------------------------------------------------------------------
 
     def _build_pages(self) -> None:
-        self.nav = QListWidget()
+        # Navigation is a vertical toolbar at the far left, outside the editor's docks.
+        self.nav = QToolBar("Navigation")
         self.nav.setObjectName("Navigation")
-        self.nav.setFixedWidth(140)
+        self.nav.setMovable(False)
+        self.nav.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.nav_group = QActionGroup(self)
         self.pages = QStackedWidget()
-        self.nav.addItem("Workflows")
-        self.pages.addWidget(self.editor)
+        self.area_names: list[str] = []
         self.empty_pages: dict[str, EmptyState] = {}
+        pages: list[tuple[str, QWidget]] = [("Workflows", self.editor)]
         for label, title, body in PENDING_AREAS:
-            self.nav.addItem(label)
             page = EmptyState(title, body)
             self.empty_pages[label] = page
+            pages.append((label, page))
+        for index, (label, page) in enumerate(pages):
             self.pages.addWidget(page)
-        self.nav.setCurrentRow(0)
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.nav)
-        layout.addWidget(self.pages, 1)
-        self.setCentralWidget(central)
+            action = self.nav.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(index == 0)
+            action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+            action.setToolTip(f"{label} ({action.shortcut().toString()})")
+            action.triggered.connect(lambda _c=False, i=index: self._show_page(i))
+            self.nav_group.addAction(action)
+            self.addAction(action)
+            self.area_names.append(label)
+        for button in self.nav.findChildren(QToolButton):
+            button.setMinimumWidth(112)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.nav)
+        self.setCentralWidget(self.pages)
+
+    def show_area(self, name: str) -> None:
+        index = self.area_names.index(name)
+        self.nav_group.actions()[index].setChecked(True)
+        self._show_page(index)
+
+    def current_area(self) -> str:
+        return self.area_names[self.pages.currentIndex()]
 
     def _dock(self, name: str, title: str, widget: QWidget,
               area: Qt.DockWidgetArea) -> QDockWidget:
@@ -195,7 +211,6 @@ class MainWindow(QMainWindow):
             self.workflow_list.add_button(a[name])
 
     def _connect(self) -> None:
-        self.nav.currentRowChanged.connect(self._show_page)
         self.palette.node_activated.connect(lambda t: self.editor.add_node(t))
         self.editor.selection_changed.connect(self.inspector.show_node)
         self.editor.status_message.connect(self.show_message)
@@ -245,7 +260,7 @@ class MainWindow(QMainWindow):
         dialog.open()  # type: ignore[attr-defined]
 
     def focus_node(self, node_id: str) -> None:
-        self.nav.setCurrentRow(0)
+        self.show_area("Workflows")
         self.editor.scene.select_ids([node_id])
         item = self.editor.scene.nodes.get(node_id)
         if item is not None:
@@ -266,6 +281,8 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def _show_page(self, row: int) -> None:
+        if row == self.pages.currentIndex():
+            return
         self.pages.setCurrentIndex(row)
         # Editor docks mean nothing on the other pages; hide them there, keep their state.
         editing = row == 0
@@ -284,7 +301,8 @@ class MainWindow(QMainWindow):
         self.workflow_list.select_id(self.document.stored_id)
         if self.document.stored_id is not None:
             self.settings.setValue("editor/last_workflow_id", self.document.stored_id)
-        self.editor.view.fit_all()
+        # Fit once the view has its real size (on first load it is not laid out yet).
+        QTimer.singleShot(0, self.editor.view.fit_all)
         self._update_title()
 
     def _update_title(self) -> None:
@@ -319,8 +337,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state, STATE_VERSION)
 
     def save_layout(self) -> None:
-        if self.nav.currentRow() != 0:
-            self._show_page(0)  # save the editor's dock layout, not the hidden one
+        if self.pages.currentIndex() != 0:
+            self.show_area("Workflows")  # save the editor's dock layout, not the hidden one
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(STATE_VERSION))
         self.settings.sync()

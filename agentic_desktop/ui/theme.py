@@ -76,11 +76,13 @@ def _palette(c: ThemeColors) -> QPalette:
 def _stylesheet(c: ThemeColors) -> str:
     return f"""
 QToolTip {{ color: {c.text}; background: {c.alt_base}; border: 1px solid {c.border}; }}
-QListWidget#Navigation {{ background: {c.alt_base}; border: none; padding-top: 6px;
-    font-size: 10.5pt; }}
-QListWidget#Navigation::item {{ padding: 9px 14px; border-left: 3px solid transparent; }}
-QListWidget#Navigation::item:selected {{ background: {c.button}; color: {c.text};
-    border-left: 3px solid {c.highlight}; }}
+QToolBar#Navigation {{ background: {c.alt_base}; border: none; border-right: 1px solid {c.border};
+    padding: 6px 0; spacing: 2px; }}
+QToolBar#Navigation QToolButton {{ padding: 8px 12px; border: none; border-left: 3px solid
+    transparent; text-align: left; font-size: 10.5pt; color: {c.muted}; }}
+QToolBar#Navigation QToolButton:hover {{ background: {c.button}; color: {c.text}; }}
+QToolBar#Navigation QToolButton:checked {{ background: {c.button}; color: {c.text};
+    border-left: 3px solid {c.highlight}; font-weight: 600; }}
 QLabel#EmptyTitle {{ font-size: 15pt; font-weight: 600; color: {c.text}; }}
 QLabel#EmptyBody {{ color: {c.muted}; font-size: 10.5pt; }}
 QLabel#FieldError {{ color: #e5484d; }}

@@ -32,7 +32,9 @@ class EditorDocument(QObject):
         # A workflow that never reached the database (new, imported) counts as unsaved once
         # it has content; the undo stack alone cannot say that.
         self._unsaved_import = False
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.dirty_changed.emit(self.dirty))
+        # Use the signal's argument: the stack may already be half-destroyed at teardown.
+        self.undo_stack.cleanChanged.connect(
+            lambda clean: self.dirty_changed.emit(self._unsaved_import or not clean))
 
     @property
     def stored_id(self) -> int | None:
