@@ -38,8 +38,7 @@ def version() -> str:
 def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     # Adapters are imported here, not at module top, so `--help` stays fast.
     from agentic_desktop.brokers.paper import PaperBroker
-    from agentic_desktop.market.preferring_imported import ImportedFirstMarket
-    from agentic_desktop.market.simulated import SimulatedMarket
+    from agentic_desktop.market import ImportedFirstMarket, SimulatedMarket
     from agentic_desktop.nodes.registry import build_catalog
     from agentic_desktop.store.db import open_database
     from agentic_desktop.store.ledger import SqlPaperLedger
@@ -83,12 +82,23 @@ def install_examples(services: Services) -> None:
     marker.write_text("examples installed; delete this file to install them again\n")
 
 
+class _NoTraceback(logging.Formatter):
+    """The terminal gets one line per problem; tracebacks go to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.exc_text:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None,
+                                            "exc_text": None})
+        return super().format(record)
+
+
 def setup_logging(data_dir: Path | None, *, verbose: bool) -> None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setLevel(logging.INFO if verbose else logging.WARNING)
-    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stderr.setFormatter(_NoTraceback("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stderr.addFilter(lambda record: not getattr(record, "file_only", False))
     root.addHandler(stderr)
     if data_dir is not None:
         logs = data_dir / "logs"
@@ -122,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # last line of defence: one line for the user, details in the log
-        log.exception("unexpected error")
+        log.exception("unexpected error", extra={"file_only": True})
         where = f"; details in {data_dir / 'logs' / 'agentic-desktop.log'}" if data_dir else ""
         return cli.fail(f"internal error: {type(exc).__name__}: {exc}{where}", 70)
 

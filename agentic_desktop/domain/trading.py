@@ -160,4 +160,6 @@ class Notification:
     title: str
     message: str
     level: Literal["info", "warning", "error"] = "info"
-    channels: tuple[str, ...] = field(default_factory=tuple)  # apprise URLs, besides log/desktop
+    # Channel names beyond the log: "desktop", "apprise" (the configured URLs), "log" for the
+    # log only. Empty means log + desktop. URLs never travel here: they hold tokens.
+    channels: tuple[str, ...] = field(default_factory=tuple)

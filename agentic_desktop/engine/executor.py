@@ -204,9 +204,11 @@ class Executor:
                 self._publish(NodeFinished(time=self.clock.now(), run_key=state.key,
                                            node_run=state.runs[node_id]))
                 continue
-            if "symbol" not in state.values and isinstance(node.params.get("symbol"), str):
-                state.values["symbol"] = node.params["symbol"]
             params = {**impl.spec.default_params(), **node.params}
+            # Templates say "{symbol}": the first symbol the run works on (payload first).
+            symbol = params.get("symbol")
+            if "symbol" not in state.values and isinstance(symbol, str) and symbol:
+                state.values["symbol"] = symbol
             ctx = RunContext(node_id=node_id, params=params, inputs=inputs, market=self.market,
                              broker=self.broker, notifier=self.notifier, clock=self.clock,
                              payload=state.payload, values=state.values,

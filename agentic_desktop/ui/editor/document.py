@@ -32,9 +32,12 @@ class EditorDocument(QObject):
         # A workflow that never reached the database (new, imported) counts as unsaved once
         # it has content; the undo stack alone cannot say that.
         self._unsaved_import = False
-        # Use the signal's argument: the stack may already be half-destroyed at teardown.
-        self.undo_stack.cleanChanged.connect(
-            lambda clean: self.dirty_changed.emit(self._unsaved_import or not clean))
+        # A bound method (not a lambda) is disconnected by Qt when the document is destroyed;
+        # the stack emits cleanChanged while it is torn down.
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(self._unsaved_import or not clean)
 
     @property
     def stored_id(self) -> int | None:
