@@ -1,0 +1,3 @@
+from agentic_desktop.app import main
+
+raise SystemExit(main())
