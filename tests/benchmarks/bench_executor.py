@@ -51,11 +51,15 @@ async def overhead_per_node_us(nodes: int = 200, repeats: int = 30) -> float:
     return statistics.median(samples)
 
 
-async def daily_morning_ms(repeats: int = 50) -> tuple[float, float]:
+async def daily_morning_ms(repeats: int = 50, *, signal: bool) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         services = build_services(Path(tmp))
         path = ROOT / "resources/examples/01_daily_morning_strategy.json"
         w = wf.loads(path.read_text())
+        if signal:  # RSI < 100 always holds: every run sizes, places an order and notifies
+            w = wf.from_json({**w.to_json(), "nodes": [
+                {**n, "params": {**n["params"], "value": 100.0}} if n["id"] == "oversold" else n
+                for n in w.to_json()["nodes"]]})
         await services.executor.run(w)  # warm caches (TA-Lib import, SQL statements)
         samples = []
         for _ in range(repeats):
@@ -70,11 +74,15 @@ async def daily_morning_ms(repeats: int = 50) -> tuple[float, float]:
 
 def main() -> None:
     overhead = asyncio.run(overhead_per_node_us())
-    p50, p95 = asyncio.run(daily_morning_ms())
+    quiet = asyncio.run(daily_morning_ms(signal=False))
+    trading = asyncio.run(daily_morning_ms(signal=True))
     print("| What | Figure | Target |")
     print("|---|---|---|")
     print(f"| Executor overhead per node (200-node chain, median of 30) | {overhead:.1f} µs | ≤ 100 µs |")
-    print(f"| Daily Morning Strategy end to end, p50 / p95 of 50 | {p50:.2f} ms / {p95:.2f} ms | ≤ 10 ms |")
+    print(f"| Daily Morning Strategy, no signal (order branch skipped), p50 / p95 of 50 | "
+          f"{quiet[0]:.2f} ms / {quiet[1]:.2f} ms | ≤ 10 ms |")
+    print(f"| Daily Morning Strategy, signal (places a paper order, notifies), p50 / p95 of 50 | "
+          f"{trading[0]:.2f} ms / {trading[1]:.2f} ms | ≤ 10 ms |")
 
 
 if __name__ == "__main__":
