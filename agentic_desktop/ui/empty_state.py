@@ -4,7 +4,7 @@ sentence saying what will appear here and why it is empty now. Never fake data."
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 
 class EmptyState(QWidget):
@@ -15,14 +15,23 @@ class EmptyState(QWidget):
         self.body = QLabel(body)
         self.body.setObjectName("EmptyBody")
         self.body.setWordWrap(True)
-        self.body.setMaximumWidth(520)
         for label in (self.title, self.body):
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        # A fixed-width column: word-wrapped labels only get their full height when the
+        # layout, not an alignment flag, decides their width.
+        column = QWidget()
+        column.setFixedWidth(520)
+        inner = QVBoxLayout(column)
+        inner.addWidget(self.title)
+        inner.addSpacing(8)
+        inner.addWidget(self.body)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
-        layout.addWidget(self.title, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addSpacing(8)
-        layout.addWidget(self.body, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(3)
 
 

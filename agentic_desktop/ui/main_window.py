@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         }
         self.resizeDocks([docks["workflows"], docks["palette"]], [180, 420],
                          Qt.Orientation.Vertical)
-        self.resizeDocks([docks["palette"], docks["inspector"]], [230, 300],
+        self.resizeDocks([docks["palette"], docks["inspector"]], [220, 280],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([docks["run_log"]], [170], Qt.Orientation.Vertical)
         return docks
@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         bar.addAction(a["run"])
         self.addToolBar(bar)
         self.toolbar = bar
-        for name in ("new", "rename", "delete_workflow", "import"):
+        for name in ("new", "import"):
             self.workflow_list.add_button(a[name])
 
     def _connect(self) -> None:

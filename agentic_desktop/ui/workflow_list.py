@@ -28,6 +28,7 @@ class WorkflowListWidget(QWidget):
         self.list.setAlternatingRowColors(True)
         self.buttons = QHBoxLayout()
         self.buttons.setContentsMargins(0, 0, 0, 0)
+        self.buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.list)
@@ -40,7 +41,7 @@ class WorkflowListWidget(QWidget):
         button = QToolButton()
         button.setDefaultAction(action)  # type: ignore[arg-type]
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.buttons.addWidget(button)
+        self.buttons.insertWidget(self.buttons.count() - 1, button)  # before the stretch
 
     def refresh(self, current_id: int | None = None) -> None:
         stored: list[StoredWorkflow] = self.repository.list()

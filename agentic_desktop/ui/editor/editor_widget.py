@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from agentic_desktop.engine.ports import NodeCatalog
 from agentic_desktop.ui.editor import edits
@@ -174,5 +175,7 @@ class WorkflowEditor(QWidget):
         dialog.open()  # never exec(): a nested loop would stall the asyncio tasks
 
     def _on_selection(self) -> None:
+        if not isValid(self.scene):
+            return  # the scene emits while it is being destroyed at shutdown
         nodes = self.scene.selected_node_ids()
         self.selection_changed.emit(nodes[0] if len(nodes) == 1 else None)
