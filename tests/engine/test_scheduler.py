@@ -34,6 +34,7 @@ class Rig:
     schedules: ScheduleRepository
     queue: JobQueueRepository
     scheduler: Scheduler
+    market: ScriptedMarket
     events: list[Event] = field(default_factory=list)
     enqueued: list[QueuedJob] = field(default_factory=list)
 
@@ -68,17 +69,22 @@ class Rig:
 
 
 def make_rig(start: datetime, schedules: ScheduleRepository | None = None,
-             queue: JobQueueRepository | None = None, **kw: Any) -> Rig:
+             queue: JobQueueRepository | None = None, market: Any = None, **kw: Any) -> Rig:
+    """A scheduler on a FakeClock. `market` is a factory taking the clock (default: a
+    ScriptedMarket on it)."""
     clock = FakeClock(start)
+    scripted = ScriptedMarket(clock)
     if schedules is None:
         mem = InMemoryScheduleRepository()
         schedules, queue = mem, InMemoryJobQueueRepository(mem)
     assert queue is not None
     bus = EventBus()
-    rig = Rig(clock=clock, schedules=schedules, queue=queue, scheduler=None)  # type: ignore[arg-type]
+    rig = Rig(clock=clock, schedules=schedules, queue=queue, scheduler=None,  # type: ignore[arg-type]
+              market=scripted)
     bus.subscribe(rig.events.append)
     rig.scheduler = Scheduler(schedules=schedules, queue=queue, clock=clock, events=bus,
-                              market=ScriptedMarket(clock), on_enqueued=rig.enqueued.append,
+                              market=scripted if market is None else market(scripted),
+                              on_enqueued=rig.enqueued.append,
                               **kw)
     return rig
 
