@@ -62,7 +62,9 @@ _MAX_KEY = 100
 class SchedulerControl(Protocol):
     """What the use cases need of engine/scheduler.py's Scheduler."""
 
-    def upsert(self, schedule: ScheduledJob) -> None: ...
+    def upsert(self, schedule: ScheduledJob) -> ScheduledJob | None:
+        """Returns the schedule as persisted (timed ones with their next_run), or None."""
+        ...
 
     def remove(self, schedule_id: int) -> None: ...
 
@@ -132,9 +134,7 @@ def _zone_ok(name: str) -> bool:
 
 def describe_trigger(trigger_type: str, config: dict[str, Any], schedule: Schedule | None) -> str:
     if schedule is not None:
-        text = schedule.describe()
-        zone = config.get("timezone")
-        return f"{text} ({zone})" if trigger_type == "cron" and zone else text
+        return schedule.describe()
     if trigger_type == "price":
         every = config.get("check_interval")
         tail = f", checked every {every:g} s" if isinstance(every, int | float) else ""
@@ -261,7 +261,7 @@ class SchedulingService:
             if new.hook_id is not None:
                 self._secrets.delete(WEBHOOK_SECRET_PREFIX + new.hook_id)
             raise
-        self._changed(schedule, "created")
+        schedule = self._changed(schedule, "created")
         return SavedSchedule(schedule=schedule, webhook_secret=secret)
 
     def get_schedule(self, schedule_id: int) -> ScheduledJob:
@@ -333,7 +333,7 @@ class SchedulingService:
         change = "updated"
         if active != current.is_active:
             change = "resumed" if active else "paused"
-        self._changed(saved, change)
+        saved = self._changed(saved, change)
         return SavedSchedule(schedule=saved, webhook_secret=secret)
 
     def delete_schedule(self, schedule_id: int) -> None:
@@ -361,8 +361,7 @@ class SchedulingService:
             updated = replace(current, is_active=False, next_run=None,
                               paused_reason=current.paused_reason or "paused by the user")
         saved = self._schedules.save(updated)
-        self._changed(saved, "resumed" if active else "paused")
-        return saved
+        return self._changed(saved, "resumed" if active else "paused")
 
     def webhook_secret(self, schedule_id: int) -> str | None:
         """The secret of a webhook schedule (for the GUI's "copy URL" panel)."""
@@ -371,10 +370,11 @@ class SchedulingService:
             return None
         return self._secrets.get(WEBHOOK_SECRET_PREFIX + schedule.hook_id)
 
-    def _changed(self, schedule: ScheduledJob, change: str) -> None:
-        self._scheduler.upsert(schedule)
+    def _changed(self, schedule: ScheduledJob, change: str) -> ScheduledJob:
+        persisted = self._scheduler.upsert(schedule)
         self._events.publish(ScheduleChanged(time=self._clock.now(), schedule_id=schedule.id,
                                              change=change))
+        return persisted if persisted is not None else schedule
 
     # -- queue ----------------------------------------------------------------------------
 

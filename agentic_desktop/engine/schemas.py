@@ -37,22 +37,24 @@ from agentic_desktop.domain import workflow as wf
 from agentic_desktop.domain.errors import UserError
 from agentic_desktop.domain.expressions import ConditionError, parse_condition
 from agentic_desktop.domain.nodespec import TIMEFRAMES
-from agentic_desktop.domain.schedule import CronSchedule, IntervalSchedule, ScheduleError
+from agentic_desktop.domain.schedule import (
+    CronSchedule,
+    IntervalSchedule,
+    ScheduleError,
+    load_zone,
+)
+from agentic_desktop.engine.triggers.indicator import INDICATORS, parse_indicator_trigger
+from agentic_desktop.engine.triggers.price import parse_price_trigger
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_ID = 2**63 - 1  # SQLite INTEGER; larger ids would overflow the driver
 PRICE_NAMES = ("price", "bid", "ask", "mid", "last")
 PRICE_SOURCES = ("bid", "ask", "mid", "last")
-# Indicator triggers: the condition may name the indicator's outputs and the bar's prices.
+# Indicator triggers: the condition names the indicator's outputs and the bar's close.
 INDICATOR_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "rsi": ("rsi",),
-    "sma": ("sma",),
-    "ema": ("ema",),
-    "atr": ("atr",),
-    "macd": ("macd", "signal", "hist"),
-    "bbands": ("upper", "middle", "lower"),
+    name: outputs for name, (outputs, _defaults) in INDICATORS.items()
 }
-BAR_NAMES = ("open", "high", "low", "close", "price", "volume")
+BAR_NAMES = ("close", "price")
 MAX_CHECK_INTERVAL = 86_400.0
 MAX_GRACE_SECONDS = 7 * 86_400.0
 
@@ -335,7 +337,11 @@ def _cron(config: dict[str, Any], ctx: TriggerContext,
         return config
     assert isinstance(expression, str) and isinstance(zone, str)
     try:
-        CronSchedule.parse(expression, zone)
+        load_zone(zone)
+    except ScheduleError as exc:
+        _schedule_error(problems, exc)
+    try:  # the expression is checked even when the zone is bad: report both at once
+        CronSchedule.parse(expression, zone if not problems else "UTC")
     except ScheduleError as exc:
         _schedule_error(problems, exc)
     return {**config, "cron_expression": expression, "timezone": zone}
@@ -432,15 +438,20 @@ def _price(config: dict[str, Any], ctx: TriggerContext,
         _problem(problems, "source", f"must be one of {', '.join(PRICE_SOURCES)}, "
                                      f"got {source!r}"[:200])
     _number(config, "hysteresis", problems, minimum=0, maximum=1e9)
+    if not problems:
+        try:  # what the price trigger itself will accept (e.g. hysteresis needs 'price > x')
+            parse_price_trigger(config)
+        except ScheduleError as exc:
+            _schedule_error(problems, exc)
     return config
 
 
 def _indicator(config: dict[str, Any], ctx: TriggerContext,
                problems: list[FieldProblem]) -> dict[str, Any]:
     _unknown_keys(config, ("symbol", "timeframe", "indicator", "params", "condition",
-                           "check_interval"), "indicator", problems)
+                           "check_interval", "lookback"), "indicator", problems)
     _symbol(config, ctx, problems)
-    timeframe = config.get("timeframe")
+    timeframe = config.get("timeframe", "H1")
     if timeframe not in TIMEFRAMES:
         _problem(problems, "timeframe", f"must be one of {', '.join(TIMEFRAMES)}, "
                                         f"got {timeframe!r}"[:200])
@@ -465,6 +476,11 @@ def _indicator(config: dict[str, Any], ctx: TriggerContext,
     if indicator_ok:
         _condition(config, names, f"{names[0]} < 30", problems)
     _number(config, "check_interval", problems, minimum=1, maximum=MAX_CHECK_INTERVAL)
+    if not problems:
+        try:  # params ranges, lookback: what the indicator trigger itself will accept
+            parse_indicator_trigger(config)
+        except ScheduleError as exc:
+            _schedule_error(problems, exc)
     return config
 
 
