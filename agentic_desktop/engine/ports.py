@@ -17,6 +17,7 @@ from agentic_desktop.domain.jobs import (
     TriggerType,
 )
 from agentic_desktop.domain.nodespec import NodeSpec
+from agentic_desktop.domain.settings import AppSettings
 from agentic_desktop.domain.runs import ExecutionResult, ExecutionStatus
 from agentic_desktop.domain.trading import (
     AccountSnapshot,
@@ -424,3 +425,11 @@ class SecretStore(Protocol):
     def describe(self) -> str:
         """Where secrets are kept, for Settings and logs ("system keyring", "0600 file")."""
         ...
+
+
+class SettingsRepository(Protocol):
+    def load(self) -> AppSettings:
+        """The saved settings, or the defaults when none are saved."""
+        ...
+
+    def save(self, settings: AppSettings) -> None: ...
