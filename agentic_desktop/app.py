@@ -6,22 +6,29 @@ dependencies from here.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import logging
 import logging.handlers
+import signal
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentic_desktop import cli
-from agentic_desktop.config import resolve_data_dir
+from agentic_desktop.config import resolve_api_port, resolve_data_dir
 from agentic_desktop.domain import workflow as wf
 from agentic_desktop.domain.errors import UserError
 from agentic_desktop.engine.clock import SystemClock
 from agentic_desktop.engine.events import EventBus
 from agentic_desktop.engine.executor import Executor
 from agentic_desktop.engine.notifier import ChannelNotifier
-from agentic_desktop.engine.ports import Clock
+from agentic_desktop.engine.ports import Clock, SecretStore
 from agentic_desktop.services import Services
+
+if TYPE_CHECKING:
+    from agentic_desktop.runtime import ApiOptions, Runtime
 
 log = logging.getLogger("agentic_desktop")
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -41,7 +48,11 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     from agentic_desktop.market import ImportedFirstMarket, SimulatedMarket
     from agentic_desktop.nodes.registry import build_catalog
     from agentic_desktop.store.db import open_database
+    from agentic_desktop.store.job_repositories import SqlJobQueueRepository
     from agentic_desktop.store.ledger import SqlPaperLedger
+    from agentic_desktop.store.schedule_repositories import SqlScheduleRepository
+    from agentic_desktop.store.secrets import open_secret_store
+    from agentic_desktop.store.settings_repository import SqlSettingsRepository
     from agentic_desktop.store.repositories import (
         SqlCandleRepository,
         SqlExecutionRepository,
@@ -54,7 +65,8 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     market = ImportedFirstMarket(SimulatedMarket(clock), candles, clock=clock)
     broker = PaperBroker(market, SqlPaperLedger(db), clock)
     events = EventBus()
-    notifier = ChannelNotifier()
+    secrets = open_secret_store(data_dir)
+    notifier = ChannelNotifier(apprise_urls=lambda: _apprise_urls(secrets))
     catalog = build_catalog()
     executions = SqlExecutionRepository(db)
     executor = Executor(catalog=catalog, market=market, broker=broker, notifier=notifier,
@@ -62,10 +74,21 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     services = Services(
         data_dir=data_dir, clock=clock, catalog=catalog, workflows=SqlWorkflowRepository(db),
         executions=executions, candles=candles, market=market, broker=broker,
-        notifier=notifier, events=events, executor=executor, close=db.close,
+        notifier=notifier, events=events, executor=executor,
+        schedules=SqlScheduleRepository(db), queue=SqlJobQueueRepository(db),
+        settings=SqlSettingsRepository(db), secrets=secrets, close=db.close,
     )
     install_examples(services)
     return services
+
+
+APPRISE_SECRET = "notifications:apprise_urls"
+
+
+def _apprise_urls(secrets: SecretStore) -> list[str]:
+    """Apprise URLs hold tokens: kept in the secret store, one per line."""
+    raw = secrets.get(APPRISE_SECRET) or ""
+    return [line.strip() for line in raw.splitlines() if line.strip()]
 
 
 def install_examples(services: Services) -> None:
@@ -100,6 +123,8 @@ def setup_logging(data_dir: Path | None, *, verbose: bool) -> None:
     stderr.setFormatter(_NoTraceback("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     stderr.addFilter(lambda record: not getattr(record, "file_only", False))
     root.addHandler(stderr)
+    # Migration chatter is not news for the user; failures still come through as errors.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if data_dir is not None:
         logs = data_dir / "logs"
         logs.mkdir(exist_ok=True)
@@ -122,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
                 return run_headless(data_dir, args)
             return run_gui(data_dir, argv)
         setup_logging(data_dir, verbose=False)
+        if args.command == "api-token":
+            from agentic_desktop.api.auth import load_or_create_token
+
+            print(load_or_create_token(data_dir))
+            return 0
         services = build_services(data_dir)
         try:
             return cli.guarded(cli.dispatch, args, services)
@@ -137,9 +167,59 @@ def main(argv: list[str] | None = None) -> int:
         return cli.fail(f"internal error: {type(exc).__name__}: {exc}{where}", 70)
 
 
-def run_headless(data_dir: Path, args: object) -> int:
-    return cli.fail("headless mode needs the scheduler, which is not built yet: "
-                    "use `agentic-desktop run FILE` meanwhile")
+def run_headless(data_dir: Path, args: argparse.Namespace) -> int:
+    """The scheduler, workers and API without a window, until SIGINT or SIGTERM."""
+    from agentic_desktop.instance_lock import DataDirLock
+
+    lock = DataDirLock(data_dir)
+    if not lock.acquire():
+        pid = lock.holder_pid()
+        return cli.fail(
+            f"another Agentic Desktop{f' (pid {pid})' if pid else ''} is already running on "
+            f"data dir {data_dir}: stop it first, or use another --data-dir")
+    try:
+        services = build_services(data_dir)
+        try:
+            return asyncio.run(_headless_main(services, args))
+        finally:
+            services.close()
+    finally:
+        lock.release()
+
+
+async def _headless_main(services: Services, args: argparse.Namespace) -> int:
+    from agentic_desktop.runtime import Runtime
+
+    runtime = Runtime(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C raises instead
+            pass
+    await runtime.start(api_options(runtime, args.api_port))
+    if runtime.api_error and args.api_port is not None:
+        await runtime.stop()
+        return cli.fail(runtime.api_error)
+    log.info("headless: engine running on %s; API %s", services.data_dir,
+             runtime.api_url or "off")
+    try:
+        await stop.wait()
+    finally:
+        log.info("headless: shutting down (finishing running jobs)")
+        await runtime.stop(grace_seconds=10.0)
+    return 0
+
+
+def api_options(runtime: Runtime, cli_port: int | None) -> ApiOptions:
+    from agentic_desktop.runtime import ApiOptions
+
+    settings = runtime.settings
+    port = resolve_api_port(cli_port, default=settings.api_port)
+    # An explicit --api-port means "serve the API", whatever Settings say.
+    return ApiOptions(enabled=settings.api_enabled or cli_port is not None, port=port,
+                      version=version())
 
 
 def run_gui(data_dir: Path, argv: list[str]) -> int:

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     candles.add_argument("--tz", default=None,
                          help="time zone of naive times in the file (default UTC)")
 
+    sub.add_parser("api-token", help="print the local API's bearer token")
+
     account = sub.add_parser("account", help="show the paper account")
     account.add_argument("--json", action="store_true")
     return parser

@@ -38,7 +38,8 @@ def resolve_data_dir(cli_value: str | None) -> Path:
     return path
 
 
-def resolve_api_port(cli_value: int | None) -> int:
+def resolve_api_port(cli_value: int | None, *, default: int = DEFAULT_API_PORT) -> int:
+    """--api-port wins, then $AGENTIC_DESKTOP_API_PORT, then `default` (from Settings)."""
     if cli_value is not None:
         port = cli_value
     elif os.environ.get(ENV_API_PORT):
@@ -50,7 +51,7 @@ def resolve_api_port(cli_value: int | None) -> int:
                 "use a whole number from 1 to 65535"
             ) from None
     else:
-        port = DEFAULT_API_PORT
+        port = default
     if not 0 <= port <= 65535:
         raise UserError(f"API port {port} is out of range: use 1 to 65535 (0 picks a free one)")
     return port

@@ -15,8 +15,12 @@ from agentic_desktop.engine.ports import (
     CandleRepository,
     Clock,
     ExecutionRepository,
+    JobQueueRepository,
     MarketData,
     NodeCatalog,
+    ScheduleRepository,
+    SecretStore,
+    SettingsRepository,
     WorkflowRepository,
 )
 
@@ -34,4 +38,8 @@ class Services:
     notifier: ChannelNotifier
     events: EventBus
     executor: Executor
+    schedules: ScheduleRepository
+    queue: JobQueueRepository
+    settings: SettingsRepository
+    secrets: SecretStore
     close: Callable[[], None] = field(default=lambda: None)

@@ -1,0 +1,111 @@
+"""The running engine: scheduler, workers, the scheduling use cases and the local API, on
+top of the wired `Services`. Headless mode and the GUI start and stop the same object.
+
+Part of the composition root (with app.py): it knows the adapters it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from agentic_desktop.domain.jobs import Limits
+from agentic_desktop.domain.settings import AppSettings
+from agentic_desktop.engine.scheduler import Scheduler
+from agentic_desktop.engine.scheduling import SchedulingService, machine_timezone
+from agentic_desktop.engine.workers import WorkerPool
+from agentic_desktop.services import Services
+
+log = logging.getLogger("agentic_desktop.runtime")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiOptions:
+    enabled: bool
+    port: int
+    version: str
+
+
+class Runtime:
+    def __init__(self, services: Services, *, workers: int | None = None) -> None:
+        self.services = services
+        self._settings = services.settings.load()
+        s = services
+        self.workers = WorkerPool(
+            queue=s.queue, schedules=s.schedules, workflows=s.workflows, executor=s.executor,
+            clock=s.clock, events=s.events, notifier=s.notifier, limits=self.limits,
+            user_timezone=self.timezone,
+            workers=workers or self._settings.limits.max_concurrent_per_user,
+        )
+        self.scheduler = Scheduler(
+            schedules=s.schedules, queue=s.queue, clock=s.clock, events=s.events,
+            market=s.market, on_enqueued=lambda job: self.workers.wake(),
+        )
+        self.scheduling = SchedulingService(
+            schedules=s.schedules, queue=s.queue, workflows=s.workflows,
+            executions=s.executions, secrets=s.secrets, clock=s.clock, events=s.events,
+            scheduler=self.scheduler, workers=self.workers,
+            symbols=lambda: [i.symbol for i in s.market.symbols()],
+            default_timezone=self.timezone, limits=self.limits, catalog=s.catalog,
+        )
+        self._api: object | None = None
+        self.api_url: str | None = None
+        self.api_error: str | None = None
+        self._started = False
+
+    # Settings are read live: a change in Settings applies without a restart.
+    @property
+    def settings(self) -> AppSettings:
+        return self._settings
+
+    def reload_settings(self) -> AppSettings:
+        self._settings = self.services.settings.load()
+        return self._settings
+
+    def limits(self) -> Limits:
+        return self._settings.limits
+
+    def timezone(self) -> str:
+        return self._settings.default_timezone or machine_timezone()
+
+    async def start(self, api: ApiOptions | None = None) -> None:
+        """Start workers first (they recover expired leases), then the scheduler, then the
+        API, so nothing is enqueued before something can run it."""
+        await self.workers.start()
+        await self.scheduler.start()
+        self._started = True
+        if api is not None and api.enabled:
+            await self.start_api(api)
+
+    async def start_api(self, api: ApiOptions) -> None:
+        from agentic_desktop.api.auth import load_or_create_token
+        from agentic_desktop.api.server import ApiServer, build_app
+        from agentic_desktop.domain.errors import UserError
+
+        try:
+            token = load_or_create_token(self.services.data_dir)
+            server = ApiServer(build_app(self.scheduling, token=token, version=api.version),
+                               port=api.port)
+            await server.start()
+        except UserError as exc:
+            # The engine keeps running without the API; the reason is shown, not hidden.
+            self.api_error = str(exc)
+            log.error("local API not started: %s", exc)
+            return
+        self._api = server
+        self.api_url = server.url
+        self.api_error = None
+
+    async def stop_api(self) -> None:
+        server, self._api, self.api_url = self._api, None, None
+        if server is not None:
+            await server.stop()  # type: ignore[attr-defined]
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop taking new work, give running jobs `grace_seconds`, then release them."""
+        if not self._started:
+            return
+        self._started = False
+        await self.stop_api()
+        await self.scheduler.stop()
+        await self.workers.stop(grace_seconds)
