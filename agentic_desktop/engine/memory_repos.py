@@ -3,10 +3,10 @@ same suite over in-memory and SQLite repositories; benchmarks use these to measu
 without the disk).
 
 They keep the semantics the SQLite store guarantees: UNIQUE(scheduled_job_id, nominal_fire_utc),
-idempotency-key dedupe within a window, the schedule advance applied together with the enqueue
-(one lock = one transaction), claims by (priority desc, scheduled_at, id) with a per-user running
-limit, leases, heartbeats and lease recovery. Everything is copied in and out as frozen values,
-so callers cannot mutate stored state by accident.
+a unique idempotency key (released after the dedupe window when one is given), the schedule
+advance applied together with the enqueue (one lock = one transaction), claims by (priority
+desc, scheduled_at, id) with a per-user running limit, leases, heartbeats and lease recovery.
+Stored values are frozen dataclasses, so callers cannot mutate stored state by accident.
 """
 
 from __future__ import annotations
@@ -138,9 +138,12 @@ class InMemoryJobQueueRepository:
             if job.scheduled_job_id is not None and job.nominal_fire_utc is not None:
                 if (job.scheduled_job_id, job.nominal_fire_utc) in self._nominal:
                     return None
-            if dedupe_window_seconds is not None and job.idempotency_key in self._keys:
+            if job.idempotency_key in self._keys:
                 _, created = self._keys[job.idempotency_key]
-                if job.created_at - created <= timedelta(seconds=dedupe_window_seconds):
+                # Like the store: a key is unique, except that with a window a delivery
+                # older than the window no longer blocks a new one.
+                if dedupe_window_seconds is None or job.created_at - created <= timedelta(
+                        seconds=dedupe_window_seconds):
                     return None
             row = QueuedJob(
                 id=self._next_id, workflow_id=job.workflow_id, status=job.status,
