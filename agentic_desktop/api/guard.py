@@ -26,6 +26,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WEBHOOK_PREFIX = "/api/agentic/webhooks/"
+DRAIN_LIMIT_BYTES = 1024 * 1024  # past this a refused body is not read: the connection closes
 
 
 def is_public(method: str, path: str) -> bool:
@@ -90,6 +91,8 @@ class Guard:
                 await send_json(send, 400, {"detail": "invalid Content-Length header"})
                 return
             if int(declared) > self.max_body_bytes:
+                if int(declared) <= DRAIN_LIMIT_BYTES:
+                    await self._drain(receive, 0)
                 await self._too_large(send)
                 return
         body, complete = await self._read_body(receive)
@@ -117,10 +120,21 @@ class Guard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
+                if message.get("more_body", False):
+                    await self._drain(receive, size)
                 return b"", False
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), True
+
+    async def _drain(self, receive: Receive, size: int) -> None:
+        """Read and drop the rest of a refused body (up to a bound), so the client, still
+        sending, gets to read the 413 instead of a connection reset."""
+        while size <= DRAIN_LIMIT_BYTES:
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                return
+            size += len(message.get("body", b""))
 
     async def _too_large(self, send: Send) -> None:
         await send_json(send, 413, {

@@ -129,6 +129,10 @@ class ApiServer:
             timeout_graceful_shutdown=int(self._shutdown_timeout), server_header=False,
             host=self.host, port=self.port,
         )
+        # uvicorn's access log prints the query string, where a webhook secret may be; it
+        # logs whenever that logger has handlers, whatever `access_log` says. Guard logs
+        # each request without the query instead.
+        logging.getLogger("uvicorn.access").disabled = True
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._run(sock), name="api-server")
         while not self._server.started:
