@@ -20,6 +20,7 @@ from agentic_desktop import cli
 from agentic_desktop.config import resolve_api_port, resolve_data_dir
 from agentic_desktop.domain import workflow as wf
 from agentic_desktop.domain.errors import UserError
+from agentic_desktop.domain.runs import ExecutionResult
 from agentic_desktop.engine.clock import SystemClock
 from agentic_desktop.engine.events import EventBus
 from agentic_desktop.engine.executor import Executor
@@ -50,14 +51,14 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     from agentic_desktop.store.db import open_database
     from agentic_desktop.store.job_repositories import SqlJobQueueRepository
     from agentic_desktop.store.ledger import SqlPaperLedger
-    from agentic_desktop.store.schedule_repositories import SqlScheduleRepository
-    from agentic_desktop.store.secrets import open_secret_store
-    from agentic_desktop.store.settings_repository import SqlSettingsRepository
     from agentic_desktop.store.repositories import (
         SqlCandleRepository,
         SqlExecutionRepository,
         SqlWorkflowRepository,
     )
+    from agentic_desktop.store.schedule_repositories import SqlScheduleRepository
+    from agentic_desktop.store.secrets import open_secret_store
+    from agentic_desktop.store.settings_repository import SqlSettingsRepository
 
     clock = clock or SystemClock()
     db = open_database(data_dir)
@@ -82,7 +83,7 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     return services
 
 
-APPRISE_SECRET = "notifications:apprise_urls"
+APPRISE_SECRET = "notifications:apprise_urls"  # noqa: S105 - a key name
 
 
 def _apprise_urls(secrets: SecretStore) -> list[str]:
@@ -223,24 +224,42 @@ def api_options(runtime: Runtime, cli_port: int | None) -> ApiOptions:
 
 
 def run_gui(data_dir: Path, argv: list[str]) -> int:
+    from agentic_desktop.instance_lock import DataDirLock
+    from agentic_desktop.runtime import Runtime
     from agentic_desktop.ui.app_main import run_gui as start_window
     from agentic_desktop.ui.services import UiServices
 
+    lock = DataDirLock(data_dir)
+
     def make_services() -> UiServices:
         services = build_services(data_dir)
+        runtime = Runtime(services)
 
-        async def run_workflow(workflow: wf.Workflow, workflow_id: int | None):  # type: ignore[no-untyped-def]
+        async def run_workflow(workflow: wf.Workflow, workflow_id: int | None) -> ExecutionResult:
             return await services.executor.run(workflow, workflow_id=workflow_id)
 
+        async def start_engine() -> None:
+            if not lock.acquire():
+                pid = lock.holder_pid()
+                raise UserError(
+                    f"another Agentic Desktop{f' (pid {pid})' if pid else ''} runs the "
+                    f"scheduler for {data_dir}. The editor works here; schedules run there. "
+                    "Stop the other one and restart to run them here.")
+            await runtime.start(api_options(runtime, None))
+
         async def stop_engine() -> None:
-            services.close()
+            try:
+                await runtime.stop(grace_seconds=10.0)
+            finally:
+                lock.release()
+                services.close()
 
         return UiServices(
             catalog=services.catalog, workflows=services.workflows, run_workflow=run_workflow,
             events=services.events,
             symbols=lambda: [s.symbol for s in services.market.symbols()],
-            data_dir=data_dir, version=version(), api_address=lambda: None,
-            stop_engine=stop_engine,
+            data_dir=data_dir, version=version(), api_address=lambda: runtime.api_url,
+            start_engine=start_engine, stop_engine=stop_engine,
         )
 
     return start_window(make_services, data_dir=data_dir, argv=argv)

@@ -92,7 +92,8 @@ def _load_file(path_text: str) -> wf.Workflow:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path_text}: cannot read it ({exc}); is it a workflow JSON file?") from None
+        raise UserError(
+            f"{path_text}: cannot read it ({exc}); is it a workflow JSON file?") from None
     return wf.loads(text, source=path_text)
 
 

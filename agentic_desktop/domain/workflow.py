@@ -194,7 +194,8 @@ def _node(raw: Any, index: int, source: str) -> Node:
 def _edge(raw: Any, index: int, source: str) -> Edge:
     where = f"{source}: edges[{index}]"
     if not isinstance(raw, dict):
-        raise UserError(f"{where}: expected an object with source, source_port, target, target_port")
+        raise UserError(
+            f"{where}: expected an object with source, source_port, target, target_port")
     return Edge(
         source_node=_str(raw, "source", where),
         source_port=_str(raw, "source_port", where),
@@ -246,8 +247,9 @@ def validate(
             pspec = spec.param(name)
             if pspec is None:
                 known = ", ".join(p.name for p in spec.params) or "none"
-                problems.append(Problem(node_id=node.id, param=name,
-                                        message=f"unknown param for {spec.type_id} (known: {known})"))
+                problems.append(Problem(
+                    node_id=node.id, param=name,
+                    message=f"unknown param for {spec.type_id} (known: {known})"))
                 continue
             why = pspec.check(value, symbols=symbols)
             if why:
@@ -280,9 +282,11 @@ def _edge_problems(
 ) -> list[Problem]:
     src, dst = by_id.get(edge.source_node), by_id.get(edge.target_node)
     if src is None:
-        return [Problem(node_id=edge.source_node, message="edge starts at a node that does not exist")]
+        return [Problem(node_id=edge.source_node,
+                        message="edge starts at a node that does not exist")]
     if dst is None:
-        return [Problem(node_id=edge.target_node, message="edge ends at a node that does not exist")]
+        return [Problem(node_id=edge.target_node,
+                        message="edge ends at a node that does not exist")]
     src_spec, dst_spec = specs.get(src.type), specs.get(dst.type)
     if src_spec is None or dst_spec is None:
         return []  # already reported as an unknown type

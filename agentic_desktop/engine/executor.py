@@ -181,9 +181,9 @@ class Executor:
             impl = self.catalog.impl(node.type)
             assert impl is not None  # validated before the run
             if state.failed_node is not None:
-                state.runs[node_id] = NodeRun(node_id=node_id, node_type=node.type,
-                                              status="skipped",
-                                              skip_reason=f"not run: node {state.failed_node!r} failed")
+                state.runs[node_id] = NodeRun(
+                    node_id=node_id, node_type=node.type, status="skipped",
+                    skip_reason=f"not run: node {state.failed_node!r} failed")
                 continue
             inputs: dict[str, Any] = {}
             skip_reason = None
@@ -253,7 +253,8 @@ class Executor:
                                        outputs=outputs))
 
     @staticmethod
-    def _remember_values(state: _RunState, node_id: str, ports: Any, outputs: dict[str, Any]) -> None:
+    def _remember_values(state: _RunState, node_id: str, ports: Any,
+                         outputs: dict[str, Any]) -> None:
         first = True
         for port in ports:
             scalar = last_scalar(outputs.get(port.name))

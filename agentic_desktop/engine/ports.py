@@ -17,8 +17,8 @@ from agentic_desktop.domain.jobs import (
     TriggerType,
 )
 from agentic_desktop.domain.nodespec import NodeSpec
-from agentic_desktop.domain.settings import AppSettings
 from agentic_desktop.domain.runs import ExecutionResult, ExecutionStatus
+from agentic_desktop.domain.settings import AppSettings
 from agentic_desktop.domain.trading import (
     AccountSnapshot,
     Candles,
@@ -159,7 +159,8 @@ class CandleRepository(Protocol):
         """Insert or replace bars in one transaction (all or nothing). Returns rows written."""
         ...
 
-    def load(self, symbol: str, timeframe: str, count: int, end_time: int | None = None) -> Candles | None:
+    def load(self, symbol: str, timeframe: str, count: int,
+             end_time: int | None = None) -> Candles | None:
         """The last `count` stored bars with time <= end_time, or None if none are stored."""
         ...
 

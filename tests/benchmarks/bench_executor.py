@@ -78,7 +78,8 @@ def main() -> None:
     trading = asyncio.run(daily_morning_ms(signal=True))
     print("| What | Figure | Target |")
     print("|---|---|---|")
-    print(f"| Executor overhead per node (200-node chain, median of 30) | {overhead:.1f} µs | ≤ 100 µs |")
+    print(f"| Executor overhead per node (200-node chain, median of 30) | {overhead:.1f} µs "
+          "| ≤ 100 µs |")
     print(f"| Daily Morning Strategy, no signal (order branch skipped), p50 / p95 of 50 | "
           f"{quiet[0]:.2f} ms / {quiet[1]:.2f} ms | ≤ 10 ms |")
     print(f"| Daily Morning Strategy, signal (places a paper order, notifies), p50 / p95 of 50 | "

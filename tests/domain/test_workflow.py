@@ -41,7 +41,8 @@ def test_loads_rejects_bad_files_with_the_place(text: str, fragment: str) -> Non
 
 
 def test_loads_never_evaluates_content() -> None:
-    evil = ('{"format": "agentic-workflow", "version": 1, "name": "__import__(\'os\').system(\'x\')",'
+    evil = ('{"format": "agentic-workflow", "version": 1, '
+            '"name": "__import__(\'os\').system(\'x\')",'
             ' "nodes": [{"id": "a", "type": "t.const", "params": {"value": "__import__(\'os\')"}}]}')
     w = wf.loads(evil)
     problems = wf.validate(w, REG)

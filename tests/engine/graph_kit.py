@@ -80,7 +80,7 @@ def chain(*types: str, params: dict[str, dict[str, Any]] | None = None) -> Workf
     for i, t in enumerate(types):
         nodes.append(Node(id=f"n{i}", type=t, params=(params or {}).get(f"n{i}", {})))
         if i:
-            src = reg.get(types[i - 1]); dst = reg.get(t)
+            src, dst = reg.get(types[i - 1]), reg.get(t)
             assert src and dst
             edges.append(Edge(source_node=f"n{i-1}", source_port=src.outputs[0].name,
                               target_node=f"n{i}", target_port=dst.inputs[0].name))
