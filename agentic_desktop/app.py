@@ -21,6 +21,7 @@ from agentic_desktop.config import resolve_api_port, resolve_data_dir
 from agentic_desktop.domain import workflow as wf
 from agentic_desktop.domain.errors import UserError
 from agentic_desktop.domain.runs import ExecutionResult
+from agentic_desktop.domain.settings import AppSettings
 from agentic_desktop.engine.clock import SystemClock
 from agentic_desktop.engine.events import EventBus
 from agentic_desktop.engine.executor import Executor
@@ -64,7 +65,8 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     db = open_database(data_dir)
     candles = SqlCandleRepository(db)
     market = ImportedFirstMarket(SimulatedMarket(clock), candles, clock=clock)
-    broker = PaperBroker(market, SqlPaperLedger(db), clock)
+    ledger = SqlPaperLedger(db)
+    broker = PaperBroker(market, ledger, clock)
     events = EventBus()
     secrets = open_secret_store(data_dir)
     notifier = ChannelNotifier(apprise_urls=lambda: _apprise_urls(secrets))
@@ -77,7 +79,8 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
         executions=executions, candles=candles, market=market, broker=broker,
         notifier=notifier, events=events, executor=executor,
         schedules=SqlScheduleRepository(db), queue=SqlJobQueueRepository(db),
-        settings=SqlSettingsRepository(db), secrets=secrets, close=db.close,
+        settings=SqlSettingsRepository(db), secrets=secrets, paper_ledger=ledger,
+        close=db.close,
     )
     install_examples(services)
     return services
@@ -90,6 +93,17 @@ def _apprise_urls(secrets: SecretStore) -> list[str]:
     """Apprise URLs hold tokens: kept in the secret store, one per line."""
     raw = secrets.get(APPRISE_SECRET) or ""
     return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+async def test_apprise(urls: list[str]) -> str:
+    """Send a test message to `urls`; '' when delivered, else why not (never the URL)."""
+    from agentic_desktop.domain.trading import Notification
+
+    notifier = ChannelNotifier(apprise_urls=lambda: urls)
+    failed = await notifier.notify(Notification(
+        title="Agentic Desktop", message="Test notification: this channel works.",
+        channels=("apprise",)))
+    return "" if not failed else "delivery failed: check the URLs (details in the log)"
 
 
 def install_examples(services: Services) -> None:
@@ -227,7 +241,7 @@ def run_gui(data_dir: Path, argv: list[str]) -> int:
     from agentic_desktop.instance_lock import DataDirLock
     from agentic_desktop.runtime import Runtime
     from agentic_desktop.ui.app_main import run_gui as start_window
-    from agentic_desktop.ui.services import UiServices
+    from agentic_desktop.ui.services import EngineAdmin, UiServices
 
     lock = DataDirLock(data_dir)
 
@@ -254,12 +268,26 @@ def run_gui(data_dir: Path, argv: list[str]) -> int:
                 lock.release()
                 services.close()
 
+        async def apply_settings(settings: AppSettings) -> str:
+            return await runtime.apply_settings(settings, version=version())
+
+        async def regenerate_api_token() -> str:
+            return await runtime.regenerate_api_token(version=version())
+
+        engine = EngineAdmin(
+            scheduling=runtime.scheduling, executions=services.executions,
+            market=services.market, broker=services.broker, settings=services.settings,
+            apply_settings=apply_settings, secrets=services.secrets,
+            apprise_secret_key=APPRISE_SECRET, notifier=services.notifier,
+            paper_account=services.paper_ledger, api_token=runtime.api_token,
+            regenerate_api_token=regenerate_api_token, test_apprise=test_apprise,
+        )
         return UiServices(
             catalog=services.catalog, workflows=services.workflows, run_workflow=run_workflow,
             events=services.events,
             symbols=lambda: [s.symbol for s in services.market.symbols()],
             data_dir=data_dir, version=version(), api_address=lambda: runtime.api_url,
-            start_engine=start_engine, stop_engine=stop_engine,
+            start_engine=start_engine, stop_engine=stop_engine, engine=engine,
         )
 
     return start_window(make_services, data_dir=data_dir, argv=argv)

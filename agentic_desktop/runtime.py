@@ -7,6 +7,7 @@ Part of the composition root (with app.py): it knows the adapters it starts.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 from agentic_desktop.domain.jobs import Limits
@@ -100,6 +101,46 @@ class Runtime:
         server, self._api, self.api_url = self._api, None, None
         if server is not None:
             await server.stop()  # type: ignore[attr-defined]
+
+    async def apply_settings(self, settings: AppSettings, *, version: str) -> str:
+        """Save and apply settings to the running engine. Returns what needs a restart."""
+        self.services.settings.save(settings)
+        old = self._settings
+        self._settings = self.services.settings.load()
+        later: list[str] = []
+        if self._settings.limits.max_concurrent_per_user > old.limits.max_concurrent_per_user:
+            later.append("more concurrent runs than the worker pool started with")
+        api_changed = (old.api_enabled, old.api_port) != (self._settings.api_enabled,
+                                                         self._settings.api_port)
+        if self._started and api_changed:
+            await self.stop_api()
+            if self._settings.api_enabled:
+                await self.start_api(ApiOptions(enabled=True, port=self._settings.api_port,
+                                                version=version))
+                if self.api_error:
+                    later.append(f"the API: {self.api_error}")
+        return "; ".join(later)
+
+    def api_token(self) -> str:
+        from agentic_desktop.api.auth import load_or_create_token
+
+        return load_or_create_token(self.services.data_dir)
+
+    async def regenerate_api_token(self, *, version: str) -> str:
+        """A new random token; the old one stops working at once (the API restarts)."""
+        from agentic_desktop.api.auth import load_or_create_token, token_path
+        from agentic_desktop.config import ENV_API_TOKEN
+        from agentic_desktop.domain.errors import UserError
+
+        if os.environ.get(ENV_API_TOKEN):
+            raise UserError(f"the token comes from ${ENV_API_TOKEN}: change it there")
+        token_path(self.services.data_dir).unlink(missing_ok=True)
+        token = load_or_create_token(self.services.data_dir)
+        if self._api is not None:
+            await self.stop_api()
+            await self.start_api(ApiOptions(enabled=True, port=self._settings.api_port,
+                                            version=version))
+        return token
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Stop taking new work, give running jobs `grace_seconds`, then release them."""

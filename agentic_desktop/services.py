@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agentic_desktop.engine.events import EventBus
 from agentic_desktop.engine.executor import Executor
@@ -42,4 +43,6 @@ class Services:
     queue: JobQueueRepository
     settings: SettingsRepository
     secrets: SecretStore
+    # The paper broker's ledger (Settings → Paper account: reset, commission, slippage).
+    paper_ledger: Any
     close: Callable[[], None] = field(default=lambda: None)

@@ -9,11 +9,59 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from agentic_desktop.domain.runs import ExecutionResult
+from agentic_desktop.domain.settings import AppSettings
 from agentic_desktop.domain.workflow import Workflow
 from agentic_desktop.engine.events import EventBus
-from agentic_desktop.engine.ports import NodeCatalog, WorkflowRepository
+from agentic_desktop.engine.notifier import ChannelNotifier
+from agentic_desktop.engine.ports import (
+    Broker,
+    ExecutionRepository,
+    LedgerAccount,
+    MarketData,
+    NodeCatalog,
+    SecretStore,
+    SettingsRepository,
+    WorkflowRepository,
+)
+from agentic_desktop.engine.scheduling import SchedulingService
+
+
+class PaperAccountAdmin(Protocol):
+    """Settings → Paper account: the paper ledger's own controls."""
+
+    def account(self) -> LedgerAccount: ...
+
+    def reset(self, *, balance: float, currency: str) -> None: ...
+
+    def set_costs(self, *, commission_per_lot: float | None = None,
+                  commission_pct: float | None = None,
+                  slippage_pips: float | None = None) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineAdmin:
+    """The running engine's controls for the Schedules/Queue/History views, the tray and
+    Settings. All synchronous repository calls are cheap SQLite reads/writes; run them off
+    the paint path (or through bridge.run_task with asyncio.to_thread)."""
+
+    scheduling: SchedulingService  # schedules, queue, history, manual runs, preview
+    executions: ExecutionRepository
+    market: MarketData  # current price / indicator values in the schedule dialog
+    broker: Broker
+    settings: SettingsRepository
+    # Applies saved settings to the running engine; returns what needs a restart ("" if none).
+    apply_settings: Callable[[AppSettings], Awaitable[str]]
+    secrets: SecretStore  # apprise URLs live here under APPRISE_SECRET, one per line
+    apprise_secret_key: str
+    notifier: ChannelNotifier  # attach_desktop(sink) → tray messages
+    paper_account: PaperAccountAdmin
+    api_token: Callable[[], str]
+    regenerate_api_token: Callable[[], Awaitable[str]]
+    # Sends a test message to the given apprise URLs; returns the failure text or "".
+    test_apprise: Callable[[list[str]], Awaitable[str]]
 
 
 async def _nothing() -> None:
@@ -38,3 +86,5 @@ class UiServices:
     api_address: Callable[[], str | None] = _no_api
     start_engine: Callable[[], Awaitable[None]] = _nothing
     stop_engine: Callable[[], Awaitable[None]] = _nothing
+    # None only in editor-only test setups; the app always passes it.
+    engine: EngineAdmin | None = None
