@@ -78,6 +78,18 @@ _RETRY_AFTER_ERROR = timedelta(seconds=1)
 EVENT_DEDUPE_SECONDS = 24 * 3600.0
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def _to_us(moment: datetime) -> int:
+    return (moment - _EPOCH) // _US
+
+
+def _from_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -85,7 +97,7 @@ def iso_utc(moment: datetime) -> str:
 @dataclass
 class _Timed:
     job: ScheduledJob
-    schedule: Schedule
+    schedule: Schedule | None  # built on first use: loading 10,000 rows parses nothing
     key: tuple[object, ...]
     next_fire: datetime  # == the persisted next_run: the earliest fire not yet enqueued
     version: int
@@ -110,7 +122,9 @@ class Scheduler:
         self._on_time = (max(5.0, 2 * self._tick) if on_time_seconds is None
                          else float(on_time_seconds))
         self.watch = ClockWatch(clock, threshold_seconds=jump_threshold_seconds)
-        self._heap: list[tuple[datetime, int, int]] = []
+        # (fire time as integer µs since the epoch, schedule id, version): int keys compare
+        # several times faster than aware datetimes, and stay exact.
+        self._heap: list[tuple[int, int, int]] = []
         self._timed: dict[int, _Timed] = {}
         self._version = 0
         self._task: asyncio.Task[None] | None = None
@@ -196,7 +210,7 @@ class Scheduler:
     def next_due(self) -> datetime | None:
         """The earliest planned fire among timed schedules."""
         self._prune()
-        return self._heap[0][0] if self._heap else None
+        return _from_us(self._heap[0][0]) if self._heap else None
 
     def planned(self, schedule_id: int) -> datetime | None:
         entry = self._timed.get(schedule_id)
@@ -258,7 +272,7 @@ class Scheduler:
     def _push(self, entry: _Timed, when: datetime) -> None:
         self._version += 1
         entry.version = self._version
-        heapq.heappush(self._heap, (when, entry.job.id, entry.version))
+        heapq.heappush(self._heap, (_to_us(when), entry.job.id, entry.version))
 
     def _prune(self) -> None:
         heap, timed = self._heap, self._timed
@@ -288,21 +302,28 @@ class Scheduler:
         if job.trigger_type not in TIMED_TRIGGERS:
             return job  # webhook, manual: enqueued by the API/GUI
         now = self._clock.now()
+        key = timing_key(job)
+        next_fire = job.next_run
+        schedule: Schedule | None = None
         try:
-            schedule = schedule_of(job)
-            key = timing_key(job)
-            next_fire = job.next_run
-            if isinstance(previous, _Timed) and previous.key == key:
+            if previous is False and next_fire is not None:
+                pass  # loading with a persisted next fire: the schedule is built when due
+            elif isinstance(previous, _Timed) and previous.key == key:
+                schedule = previous.schedule
                 next_fire = previous.next_fire  # an edit that does not touch the timing
             elif (next_fire is None or isinstance(previous, _Timed)
                   or (previous is None and next_fire < now - timedelta(seconds=self._on_time))):
                 # New, re-timed or resumed: plan from now, never before the last fire (a clock
                 # set back must not re-plan fires already enqueued).
                 after = now if job.last_run is None else max(now, job.last_run)
+                schedule = schedule_of(job)
                 next_fire = schedule.next_fire(after)
+            else:
+                schedule = schedule_of(job)  # validate now, not at the first fire
         except ScheduleError as exc:
             log.error("schedule %d is not scheduled: %s", job.id, exc)
             return job
+        assert next_fire is not None
         if next_fire != job.next_run:
             job = self._persist_next(job, next_fire)
         entry = _Timed(job=job, schedule=schedule, key=key, next_fire=next_fire, version=0,
@@ -344,8 +365,8 @@ class Scheduler:
 
     def _fire_due(self, now: datetime) -> list[QueuedJob]:
         out: list[QueuedJob] = []
-        heap, timed = self._heap, self._timed
-        while heap and heap[0][0] <= now:
+        heap, timed, now_us = self._heap, self._timed, _to_us(now)
+        while heap and heap[0][0] <= now_us:
             _, schedule_id, version = heapq.heappop(heap)
             entry = timed.get(schedule_id)
             if entry is None or entry.version != version:
@@ -365,7 +386,7 @@ class Scheduler:
         return out
 
     def _fire(self, entry: _Timed, now: datetime) -> list[QueuedJob]:
-        due, schedule, job = entry.next_fire, entry.schedule, entry.job
+        due, schedule, job = entry.next_fire, _schedule(entry), entry.job
         following = schedule.next_fire(due)
         late = (now - due).total_seconds()
         if following > now and late <= self._on_time:
@@ -377,7 +398,7 @@ class Scheduler:
 
     def _catch_up(self, entry: _Timed, now: datetime) -> list[QueuedJob]:
         job = entry.job
-        plan = plan_catch_up(entry.schedule, entry.next_fire, now,
+        plan = plan_catch_up(_schedule(entry), entry.next_fire, now,
                              job.misfire_grace_seconds, job.misfire_policy)
         advance = ScheduleAdvance(schedule_id=job.id, next_run=plan.next_fire, last_run=now)
         out: list[QueuedJob] = []
@@ -480,6 +501,12 @@ class Scheduler:
     def _on_event(self, event: Event) -> None:
         if isinstance(event, SchedulePaused):
             self.remove(event.schedule_id)
+
+
+def _schedule(entry: _Timed) -> Schedule:
+    if entry.schedule is None:
+        entry.schedule = schedule_of(entry.job)
+    return entry.schedule
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from agentic_desktop.domain.schedule import CronSchedule, ScheduleError
 
@@ -20,4 +21,11 @@ def cron_schedule(config: Mapping[str, object], *, timezone: str | None) -> Cron
     zone = config.get("timezone") or timezone or DEFAULT_TIMEZONE
     if not isinstance(zone, str):
         raise ScheduleError("timezone", f"must be an IANA name like 'Europe/London', got {zone!r}")
+    return _parsed(expression, zone)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(expression: str, zone: str) -> CronSchedule:
+    # CronSchedule is immutable, and parsing (with croniter's validation) costs ~0.2 ms:
+    # schedules sharing an expression and zone share one instance.
     return CronSchedule(expression, zone)

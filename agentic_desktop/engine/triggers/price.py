@@ -167,7 +167,7 @@ class PriceBook:
         self._ids: list[int] = []
         self._sym = np.zeros(0, dtype=np.intp)
         self._src = np.zeros(0, dtype=np.intp)
-        self._up = np.zeros(0, dtype=bool)
+        self._sign = np.zeros(0)
         self._strict = np.zeros(0, dtype=bool)
         self._thr = np.zeros(0)
         self._rearm = np.zeros(0)
@@ -211,11 +211,15 @@ class PriceBook:
         self._sym = np.array([index[e.cond.symbol] for e in simple], dtype=np.intp)
         self._src = np.array([SOURCES.index(e.cond.source) for e in simple], dtype=np.intp)
         ops = np.array([e.cond.op for e in simple], dtype=np.int64)
-        self._up = (ops == _GT) | (ops == _GE)
+        up = (ops == _GT) | (ops == _GE)
         self._strict = (ops == _GT) | (ops == _LT)
-        self._thr = np.array([e.cond.threshold for e in simple], dtype=np.float64)
+        # Below-operators are above-operators on the negated price: with sign s = +1 (>, >=)
+        # or -1 (<, <=), `price > t` and `price < t` are both `s*price > s*t`.
+        self._sign = np.where(up, 1.0, -1.0)
+        thr = np.array([e.cond.threshold for e in simple], dtype=np.float64)
         hyst = np.array([e.cond.hysteresis for e in simple], dtype=np.float64)
-        self._rearm = np.where(self._up, self._thr - hyst, self._thr + hyst)
+        self._thr = self._sign * thr
+        self._rearm = self._thr - hyst  # re-arm once s*price is back at or below this
         state = [carried.get(i, (False, False)) for i in self._ids]
         self._known = np.array([k for k, _ in state], dtype=bool)
         self._armed = np.array([a for _, a in state], dtype=bool)
@@ -246,12 +250,12 @@ class PriceBook:
                          quotes: Mapping[str, Quote]) -> list[PriceFire]:
         price = table[self._sym, self._src]
         valid = ~np.isnan(price)
-        thr, rearm, up, strict = self._thr, self._rearm, self._up, self._strict
+        x = self._sign * price
+        strict = self._strict
         with np.errstate(invalid="ignore"):
-            cond = np.where(up, np.where(strict, price > thr, price >= thr),
-                            np.where(strict, price < thr, price <= thr))
-            back = np.where(up, np.where(strict, price <= rearm, price < rearm),
-                            np.where(strict, price >= rearm, price > rearm))
+            # strict (>): x > t, re-armed at x <= t - h; non-strict (>=): x >= t, x < t - h.
+            cond = (x > self._thr) | (~strict & (x == self._thr))
+            back = (x < self._rearm) | (strict & (x == self._rearm))
         known, armed = self._known, self._armed
         fire = valid & known & armed & cond
         # First look: armed unless already true. Later: disarm on fire, re-arm once back.
