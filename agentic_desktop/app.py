@@ -26,7 +26,7 @@ from agentic_desktop.engine.clock import SystemClock
 from agentic_desktop.engine.events import EventBus
 from agentic_desktop.engine.executor import Executor
 from agentic_desktop.engine.notifier import ChannelNotifier
-from agentic_desktop.engine.ports import Clock, SecretStore
+from agentic_desktop.engine.ports import Clock, NodeCatalog, SecretStore
 from agentic_desktop.services import Services
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ def version() -> str:
         return "0.0.0+local"
 
 
-def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
+def build_services(data_dir: Path, *, clock: Clock | None = None,
+                   catalog: NodeCatalog | None = None) -> Services:
     # Adapters are imported here, not at module top, so `--help` stays fast.
     from agentic_desktop.brokers.paper import PaperBroker
     from agentic_desktop.market import ImportedFirstMarket, SimulatedMarket
@@ -70,7 +71,7 @@ def build_services(data_dir: Path, *, clock: Clock | None = None) -> Services:
     events = EventBus()
     secrets = open_secret_store(data_dir)
     notifier = ChannelNotifier(apprise_urls=lambda: _apprise_urls(secrets))
-    catalog = build_catalog()
+    catalog = catalog or build_catalog()
     executions = SqlExecutionRepository(db)
     executor = Executor(catalog=catalog, market=market, broker=broker, notifier=notifier,
                         clock=clock, events=events, executions=executions)
@@ -182,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         return cli.fail(f"internal error: {type(exc).__name__}: {exc}{where}", 70)
 
 
-def run_headless(data_dir: Path, args: argparse.Namespace) -> int:
-    """The scheduler, workers and API without a window, until SIGINT or SIGTERM."""
+def run_headless(data_dir: Path, args: argparse.Namespace, *,
+                 catalog: NodeCatalog | None = None) -> int:
+    """The scheduler, workers and API without a window, until SIGINT or SIGTERM.
+    `catalog` lets the crash tests add a slow node type; the app passes None."""
     from agentic_desktop.instance_lock import DataDirLock
 
     lock = DataDirLock(data_dir)
@@ -193,7 +196,7 @@ def run_headless(data_dir: Path, args: argparse.Namespace) -> int:
             f"another Agentic Desktop{f' (pid {pid})' if pid else ''} is already running on "
             f"data dir {data_dir}: stop it first, or use another --data-dir")
     try:
-        services = build_services(data_dir)
+        services = build_services(data_dir, catalog=catalog)
         try:
             return asyncio.run(_headless_main(services, args))
         finally:
