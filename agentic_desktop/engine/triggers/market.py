@@ -65,6 +65,7 @@ class MarketTriggers:
         self._epoch = watch.epoch
         self._running = False
         self.stale_skipped = 0  # quotes not acted on because stale or from before a jump
+        self._stale: set[str] = set()  # symbols whose last quote was unusable (log once)
 
     def __len__(self) -> int:
         return len(self._where)
@@ -181,15 +182,23 @@ class MarketTriggers:
         for symbol in symbols:
             try:
                 quote = await self._market.quote(symbol)
-            except AgenticError as exc:
-                log.warning("price triggers on %s skip this check: %s", symbol, exc)
+            except Exception as exc:  # one symbol's outage must not stop the others
+                if symbol not in self._stale:
+                    self._stale.add(symbol)
+                    log.warning("price triggers on %s wait for a quote: %s", symbol, exc)
                 continue
             age = (now - quote.time).total_seconds()
             if abs(age) > limit or (jump_at is not None and quote.time < jump_at):
                 self.stale_skipped += 1
-                log.info("price triggers on %s ignore a stale quote from %s (%.1f s old, "
-                         "limit %.0f s)", symbol, _iso(quote.time), age, limit)
+                if symbol not in self._stale:
+                    self._stale.add(symbol)
+                    log.info("price triggers on %s ignore stale quotes (the last from %s, "
+                             "%.1f s old, limit %.0f s) until a fresh one arrives", symbol,
+                             _iso(quote.time), age, limit)
                 continue
+            if symbol in self._stale:
+                self._stale.discard(symbol)
+                log.info("price triggers on %s have fresh quotes again", symbol)
             quotes[symbol] = quote
         return quotes
 
