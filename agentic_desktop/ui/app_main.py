@@ -17,6 +17,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from agentic_desktop.ui import startup
 from agentic_desktop.ui.main_window import MainWindow
 from agentic_desktop.ui.services import UiServices
 from agentic_desktop.ui.settings import APPLICATION, ORGANIZATION, open_settings
@@ -64,9 +65,13 @@ async def main_coroutine(app: QApplication, services: UiServices,
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)
     window.open_initial_workflow()
+    startup.install_probe(window, quit_requested.set)
     window.show()
     if on_window is not None:
         on_window(window)
+    # The engine (workers, scheduler, API server imports) starts after the first frame, so
+    # the trader sees the window as early as possible.
+    await startup.first_paint(window)
     try:
         await services.start_engine()
         window.set_engine_state("running")
