@@ -30,6 +30,8 @@ class EngineBridge(QObject):
     node_finished = Signal(object)  # NodeFinished
     run_finished = Signal(object)  # RunFinished
     active_runs_changed = Signal(int)
+    # Every engine event (queue, schedules, limits too), for views that pick their own.
+    engine_event = Signal(object)
     # (title, message) of an error a task raised; the main window shows it without blocking.
     task_failed = Signal(str, str)
 
@@ -46,6 +48,7 @@ class EngineBridge(QObject):
         return len(self._active)
 
     def _on_event(self, event: Event) -> None:
+        self.engine_event.emit(event)
         if isinstance(event, RunStarted):
             self._active.add(event.run_key)
             self.run_started.emit(event)
