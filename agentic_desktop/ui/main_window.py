@@ -4,6 +4,7 @@ menus, toolbar, status bar, theme and saved layout. Views live in their own modu
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -32,6 +33,9 @@ from agentic_desktop.ui.run_log import RunLogWidget
 from agentic_desktop.ui.services import UiServices
 from agentic_desktop.ui.status_bar import AppStatusBar
 from agentic_desktop.ui.workflow_list import WorkflowListWidget
+
+if TYPE_CHECKING:
+    from agentic_desktop.ui.views.schedules_view import SchedulesView
 
 STATE_VERSION = 1
 APP_TITLE = "Agentic Desktop"
@@ -62,6 +66,7 @@ class MainWindow(QMainWindow):
         self._build_pages()
         self.docks = self._build_docks()
         self._build_actions()
+        self._install_schedules()
         self._connect()
         self._apply_theme(self._initial_theme(), save=False)
         self._restore_layout()
@@ -99,6 +104,53 @@ class MainWindow(QMainWindow):
             button.setMinimumWidth(112)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.nav)
         self.setCentralWidget(self.pages)
+
+    def replace_page(self, name: str, page: QWidget) -> None:
+        """Put a real view where an area's empty state was."""
+        index = self.area_names.index(name)
+        old = self.pages.widget(index)
+        self.pages.insertWidget(index, page)
+        self.pages.removeWidget(old)
+        old.deleteLater()
+        self.empty_pages.pop(name, None)
+
+    def _install_schedules(self) -> None:
+        self.schedules_view: SchedulesView | None = None
+        if self.services.engine is None:
+            return
+        from agentic_desktop.ui.views.schedules_view import SchedulesView
+
+        view = SchedulesView(self.services, self.bridge)
+        view.message.connect(self.show_message)
+        view.error.connect(self.show_error)
+        self.files.stored_changed.connect(view.workflows_changed)
+        self.replace_page("Schedules", view)
+        self.schedules_view = view
+
+    def schedule_current(self) -> None:
+        """Editor → Schedule…: schedules run the saved workflow, so save it first."""
+        if self.schedules_view is None:
+            self.show_error("Schedule", "The scheduler is not available in this session.")
+            return
+        doc = self.document
+        if doc.stored_id is not None and not doc.dirty:
+            self._open_schedule_dialog()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Save before scheduling",
+                          f"Save {doc.workflow.name!r} before scheduling it?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                          self)
+        box.setInformativeText("Schedules run the saved version of a workflow.")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.buttonClicked.connect(lambda button: self.files.save(
+            then=self._open_schedule_dialog)
+            if box.standardButton(button) == QMessageBox.StandardButton.Save else None)
+        self._open_dialog(box)
+
+    def _open_schedule_dialog(self) -> None:
+        assert self.schedules_view is not None
+        self.schedules_view.new_schedule(self.document.stored_id)
+        self.dialog = self.schedules_view.dialog
 
     def show_area(self, name: str) -> None:
         index = self.area_names.index(name)
@@ -157,6 +209,9 @@ class MainWindow(QMainWindow):
             "quit": self._act("&Quit", self.request_close, key.Quit),
             "run": self._act("&Run Now", self.runs.run, "Ctrl+R",
                              "Run the workflow now (manual trigger)"),
+            "schedule": self._act("Sc&hedule…", self.schedule_current, "Ctrl+Shift+R",
+                                  "Schedule this workflow: cron, interval, price, indicator, "
+                                  "webhook or manual"),
             "shortcuts": self._act("&Keyboard Shortcuts", self.show_shortcuts, "F1"),
             "about": self._act("&About Agentic Desktop", self.show_about),
         }
@@ -192,7 +247,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             docks_menu.addAction(dock.toggleViewAction())
         menu = self.menuBar().addMenu("&Run")
-        menu.addAction(a["run"])
+        menu.addActions([a["run"], a["schedule"]])
         menu = self.menuBar().addMenu("&Help")
         menu.addActions([a["shortcuts"], a["about"]])
         bar = QToolBar("Main toolbar")
@@ -204,7 +259,7 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions([e["layout"], e["fit"], e["note"]])
         bar.addSeparator()
-        bar.addAction(a["run"])
+        bar.addActions([a["run"], a["schedule"]])
         self.addToolBar(bar)
         self.toolbar = bar
         for name in ("new", "import"):
