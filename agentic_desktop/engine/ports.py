@@ -3,6 +3,7 @@ boundary). Adapters implement these; `app.py` passes the implementations in."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,6 +124,61 @@ class WorkflowRepository(Protocol):
     def find_by_name(self, name: str) -> StoredWorkflow | None: ...
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExecutionFilter:
+    """Which executions the history lists, counts, charts and exports (all given hold)."""
+
+    workflow_id: int | None = None
+    status: ExecutionStatus | None = None
+    trigger: str | None = None
+    started_from: datetime | None = None  # inclusive
+    started_before: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExecutionSummary:
+    """One history row: the execution with its execution_metrics, without node runs."""
+
+    execution_id: int
+    workflow_id: int | None
+    workflow_name: str
+    trigger: str
+    status: ExecutionStatus
+    started_at: datetime
+    finished_at: datetime | None
+    total_nodes: int = 0
+    successful_nodes: int = 0
+    failed_nodes: int = 0
+    total_time_ms: float | None = None  # None while running (no metrics row yet)
+    memory_used_mb: float | None = None
+    error: str | None = None
+    job_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DurationPoint:
+    execution_id: int
+    started_at: datetime
+    total_time_ms: float
+    status: ExecutionStatus
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DailyOutcomes:
+    day: str  # YYYY-MM-DD in the zone whose UTC offset was asked for
+    total: int
+    completed: int
+    failed: int  # failed or timed_out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NodeTypeTime:
+    node_type: str
+    runs: int
+    total_ms: float
+    avg_ms: float
+
+
 class ExecutionRepository(Protocol):
     def start(
         self, *, workflow_id: int | None, workflow_name: str, trigger: str,
@@ -142,6 +198,32 @@ class ExecutionRepository(Protocol):
         self, *, workflow_id: int | None = None, status: ExecutionStatus | None = None,
         limit: int = 100, offset: int = 0,
     ) -> list[ExecutionResult]: ...
+
+    # -- history queries (light rows and aggregates; each one read transaction) -----------
+
+    def count(self, filters: ExecutionFilter) -> int: ...
+
+    def page(self, filters: ExecutionFilter, *, limit: int,
+             before_id: int | None = None) -> builtins.list[ExecutionSummary]:
+        """Newest first (by id, the start order), keyset-paged: pass the last row's id as
+        `before_id` for the next page."""
+        ...
+
+    def duration_series(self, filters: ExecutionFilter, *, limit: int = 2000
+                        ) -> builtins.list[DurationPoint]:
+        """The newest `limit` finished executions' total time, oldest first."""
+        ...
+
+    def daily_outcomes(self, filters: ExecutionFilter, *, days: int = 30,
+                       utc_offset_minutes: int = 0) -> builtins.list[DailyOutcomes]:
+        """Per day (shifted by the offset), the last `days` days that had executions."""
+        ...
+
+    def time_per_node_type(self, filters: ExecutionFilter, *, last: int = 2000
+                           ) -> builtins.list[NodeTypeTime]:
+        """Node time by node type over the newest `last` matching executions, slowest
+        average first (bounded, so it stays fast on a long history)."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,7 @@ import logging
 import os
 import secrets as pysecrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -394,6 +394,12 @@ class SchedulingService:
 
     def pending(self, *, limit: int = 100, offset: int = 0) -> list[QueuedJob]:
         return self._queue.list(statuses=("pending", "retrying"), limit=limit, offset=offset)
+
+    def jobs(self, *, statuses: Sequence[str] | None = None, workflow_id: int | None = None,
+             limit: int = 200, offset: int = 0) -> list[QueuedJob]:
+        """Jobs in any state, newest first (the queue monitor's initial load and backfill)."""
+        return self._queue.list(statuses=statuses, workflow_id=workflow_id, limit=limit,
+                                offset=offset)
 
     def get_job(self, job_id: int) -> QueuedJob:
         return self._queue.get(job_id)

@@ -29,7 +29,16 @@ from agentic_desktop.domain.runs import (
 )
 from agentic_desktop.domain.trading import Candles
 from agentic_desktop.domain.workflow import Workflow, from_json
-from agentic_desktop.engine.ports import CandleRow, StoredWorkflow
+from agentic_desktop.engine.ports import (
+    CandleRow,
+    DailyOutcomes,
+    DurationPoint,
+    ExecutionFilter,
+    ExecutionSummary,
+    NodeTypeTime,
+    StoredWorkflow,
+)
+from agentic_desktop.store import execution_queries as queries
 from agentic_desktop.store.db import Database
 from agentic_desktop.store.tables import (
     CandleBar,
@@ -198,6 +207,33 @@ class SqlExecutionRepository:
             query = query.where(ExecutionRow.status == status)
         with self._db.read() as s:
             return self._results(s, builtins.list(s.scalars(query).all()))
+
+    # -- history queries (store/execution_queries.py) -------------------------------------
+
+    def count(self, filters: ExecutionFilter) -> int:
+        with self._db.read() as s:
+            return queries.count(s, filters)
+
+    def page(self, filters: ExecutionFilter, *, limit: int,
+             before_id: int | None = None) -> builtins.list[ExecutionSummary]:
+        with self._db.read() as s:
+            return queries.page(s, filters, limit=limit, before_id=before_id)
+
+    def duration_series(self, filters: ExecutionFilter, *, limit: int = 2000
+                        ) -> builtins.list[DurationPoint]:
+        with self._db.read() as s:
+            return queries.duration_series(s, filters, limit=limit)
+
+    def daily_outcomes(self, filters: ExecutionFilter, *, days: int = 30,
+                       utc_offset_minutes: int = 0) -> builtins.list[DailyOutcomes]:
+        with self._db.read() as s:
+            return queries.daily_outcomes(s, filters, days=days,
+                                          utc_offset_minutes=utc_offset_minutes)
+
+    def time_per_node_type(self, filters: ExecutionFilter, *, last: int = 2000
+                           ) -> builtins.list[NodeTypeTime]:
+        with self._db.read() as s:
+            return queries.time_per_node_type(s, filters, last=last)
 
     @staticmethod
     def _results(s: Session, rows: builtins.list[ExecutionRow]

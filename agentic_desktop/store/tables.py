@@ -76,6 +76,7 @@ class ExecutionRow(Base):
         Index("ix_executions_workflow_started", "workflow_id", "started_at"),
         Index("ix_executions_status", "status"),
         Index("ix_executions_idempotency_key", "idempotency_key"),
+        Index("ix_executions_started_at", "started_at"),  # history date range (0004)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
