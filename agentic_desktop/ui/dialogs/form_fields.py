@@ -96,7 +96,7 @@ def copy_row(field: QLineEdit, *, secret: bool = False) -> tuple[QHBoxLayout, QP
     def copy() -> None:
         copy_to_clipboard(field.text())
         button.setText("Copied")
-        QTimer.singleShot(1500, lambda: button.setText("Copy"))
+        QTimer.singleShot(1500, button, lambda: button.setText("Copy"))  # dies with it
 
     button.clicked.connect(copy)
     row.addWidget(button)
