@@ -12,6 +12,7 @@ import logging
 import logging.handlers
 import signal
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,7 +70,8 @@ def build_services(data_dir: Path, *, clock: Clock | None = None,
     ledger = SqlPaperLedger(db)
     broker = PaperBroker(market, ledger, clock)
     events = EventBus()
-    secrets = open_secret_store(data_dir)
+    # Probing the system keyring costs ~0.2 s (dbus): done on first use, not at start-up.
+    secrets = _LazySecretStore(lambda: open_secret_store(data_dir))
     notifier = ChannelNotifier(apprise_urls=lambda: _apprise_urls(secrets))
     catalog = catalog or build_catalog()
     executions = SqlExecutionRepository(db)
@@ -88,6 +90,31 @@ def build_services(data_dir: Path, *, clock: Clock | None = None,
 
 
 APPRISE_SECRET = "notifications:apprise_urls"  # noqa: S105 - a key name
+
+
+class _LazySecretStore:
+    """A SecretStore that opens the real one (keyring probe or 0600 file) on first use."""
+
+    def __init__(self, open_store: Callable[[], SecretStore]) -> None:
+        self._open = open_store
+        self._store: SecretStore | None = None
+
+    def _real(self) -> SecretStore:
+        if self._store is None:
+            self._store = self._open()
+        return self._store
+
+    def get(self, name: str) -> str | None:
+        return self._real().get(name)
+
+    def set(self, name: str, value: str) -> None:
+        self._real().set(name, value)
+
+    def delete(self, name: str) -> None:
+        self._real().delete(name)
+
+    def describe(self) -> str:
+        return self._real().describe()
 
 
 def _apprise_urls(secrets: SecretStore) -> list[str]:
@@ -262,6 +289,7 @@ def run_gui(data_dir: Path, argv: list[str]) -> int:
                     f"another Agentic Desktop{f' (pid {pid})' if pid else ''} runs the "
                     f"scheduler for {data_dir}. The editor works here; schedules run there. "
                     "Stop the other one and restart to run them here.")
+            services.secrets.describe()  # opens the keyring now, after the first frame
             await runtime.start(api_options(runtime, None))
 
         async def stop_engine() -> None:

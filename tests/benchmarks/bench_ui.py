@@ -2,8 +2,10 @@
 
     uv run python tests/benchmarks/bench_ui.py
 
-- cold start: a fresh interpreter importing the UI, building real services and showing the
-  main window with the example workflows (target ≤ 1.5 s);
+- cold start: the real entry (`python -m agentic_desktop --data-dir D`, offscreen) from
+  process start to the main window's first paint with the example workflows, reported by the
+  app itself (AGENTIC_DESKTOP_STARTUP_PROBE=1, see agentic_desktop/ui/startup.py), for a first
+  start (new data dir) and a normal start (target ≤ 1.5 s);
 - 1,000-node workflow load into the editor, and pan frame time over it (offscreen render);
 - event-loop lag p99 while 10 runs of the Daily Morning Strategy execute (target ≤ 30 ms).
 """
@@ -23,34 +25,62 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-COLD_START = """
-import time, os, sys, tempfile
-t0 = time.perf_counter()
-from pathlib import Path
-sys.path.insert(0, {root!r})
-from agentic_desktop.ui.app_main import make_application
-from agentic_desktop.ui.main_window import MainWindow
-from agentic_desktop.ui.settings import open_settings
-from tests.ui.services_kit import build_kit
-app = make_application([])
-d = Path(tempfile.mkdtemp())
-kit = build_kit(d, seed_examples=True)
-w = MainWindow(kit.services, open_settings(d), lambda: None)
-w.open_initial_workflow()
-w.show()
-app.processEvents()
-print(time.perf_counter() - t0)
-"""
+PROBE_LINE = "window-shown "
 
 
-def cold_start() -> float:
-    runs = []
-    for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", COLD_START.format(root=str(ROOT))],
-                             capture_output=True, text=True, check=True,
-                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-        runs.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(runs)
+def launch_to_window(data_dir: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Start the real entry (`python -m agentic_desktop --data-dir D`) with the startup probe
+    on; returns (seconds from process start to the first paint as the app reports it, wall
+    seconds from our spawn to reading that line)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentic_desktop", "--data-dir", str(data_dir)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
+        env={**env, "AGENTIC_DESKTOP_STARTUP_PROBE": "1", "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.stderr is not None
+    reported = wall = None
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith(PROBE_LINE):
+            wall = time.perf_counter() - t0
+            reported = float(line.split()[1])
+    if proc.wait(60) != 0 or reported is None or wall is None:
+        raise RuntimeError(f"app exited {proc.returncode} without a probe line:\n"
+                           + "".join(lines[-20:]))
+    return reported, wall
+
+
+def cold_start(runs: int = 5) -> list[tuple[str, str, str]]:
+    """First start (new data dir: migrations + example workflows) and normal start (existing
+    data dir), each the median of `runs`. Python keeps bytecode caches after a first launch,
+    as on a trader's machine; this environment may set PYTHONDONTWRITEBYTECODE, so the caches
+    go to a private PYTHONPYCACHEPREFIX and one warm-up launch fills them. A launch without
+    any cache (the very first after installing) is reported too."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        cached = {**base, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+        uncached = {**base, "PYTHONDONTWRITEBYTECODE": "1",
+                    "PYTHONPYCACHEPREFIX": str(Path(tmp) / "empty-pycache")}
+        launch_to_window(Path(tmp) / "warm-up", cached)
+        normal_dir = Path(tmp) / "normal"
+        launch_to_window(normal_dir, cached)  # creates it; later launches are normal starts
+        first = [launch_to_window(Path(tmp) / f"first-{i}", cached) for i in range(runs)]
+        normal = [launch_to_window(normal_dir, cached) for _ in range(runs)]
+        no_cache = [launch_to_window(normal_dir, uncached) for _ in range(max(1, runs // 2))]
+
+        def fmt(samples: list[tuple[float, float]]) -> str:
+            rep = [s[0] for s in samples]
+            return (f"{statistics.median(rep) * 1000:.0f} ms "
+                    f"({min(rep) * 1000:.0f}–{max(rep) * 1000:.0f})")
+
+        rows.append((f"cold start, first start (new data dir), median of {runs}", fmt(first),
+                     "≤ 1.5 s"))
+        rows.append((f"cold start, normal start (existing data dir), median of {runs}",
+                     fmt(normal), "≤ 1.5 s"))
+        rows.append(("cold start, normal start without bytecode caches", fmt(no_cache), ""))
+    return rows
 
 
 def pct(values: list[float], p: float) -> float:
@@ -127,8 +157,7 @@ def main() -> None:
 
     from agentic_desktop.ui.app_main import make_application
 
-    rows = [("cold start to window shown (median of 3)", f"{cold_start() * 1000:.0f} ms",
-             "≤ 1.5 s")]
+    rows = cold_start()
     app = make_application(sys.argv)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
