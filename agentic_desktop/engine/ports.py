@@ -131,6 +131,7 @@ class ExecutionFilter:
     workflow_id: int | None = None
     status: ExecutionStatus | None = None
     trigger: str | None = None
+    schedule_id: int | None = None  # runs of that schedule's jobs
     started_from: datetime | None = None  # inclusive
     started_before: datetime | None = None  # exclusive
 

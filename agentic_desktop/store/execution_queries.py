@@ -22,11 +22,13 @@ from agentic_desktop.engine.ports import (
     ExecutionSummary,
     NodeTypeTime,
 )
+from agentic_desktop.store.job_tables import JobQueueRow
 from agentic_desktop.store.tables import ExecutionMetricsRow, ExecutionRow, NodeRunRow
 
 E = cast(Table, ExecutionRow.__table__)
 M = cast(Table, ExecutionMetricsRow.__table__)
 N = cast(Table, NodeRunRow.__table__)
+Q = cast(Table, JobQueueRow.__table__)
 ERROR_CHARS = 300  # the table shows one line; the detail pane reads the whole error
 
 
@@ -38,6 +40,8 @@ def conditions(f: ExecutionFilter) -> list[ColumnElement[bool]]:
         where.append(E.c.status == f.status)
     if f.trigger is not None:
         where.append(E.c.trigger == f.trigger)
+    if f.schedule_id is not None:
+        where.append(E.c.job_id.in_(select(Q.c.id).where(Q.c.scheduled_job_id == f.schedule_id)))
     if f.started_from is not None:
         where.append(E.c.started_at >= f.started_from)
     if f.started_before is not None:

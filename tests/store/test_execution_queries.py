@@ -126,3 +126,29 @@ def test_hundred_thousand_rows_page_and_count_fast(db: Database) -> None:
         "EXPLAIN QUERY PLAN SELECT id FROM executions WHERE started_at >= '2025-03-01' "
         "AND started_at < '2025-03-02'").all())
     assert "ix_executions_started_at" in plan
+
+
+def test_schedule_filter_follows_the_jobs_of_that_schedule(db: Database) -> None:
+    from agentic_desktop.engine.ports import NewJob, NewSchedule
+    from agentic_desktop.store.job_repositories import SqlJobQueueRepository
+    from agentic_desktop.store.schedule_repositories import SqlScheduleRepository
+
+    schedules, queue = SqlScheduleRepository(db), SqlJobQueueRepository(db)
+    repo = SqlExecutionRepository(db)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    ids = [schedules.add(NewSchedule(workflow_id=1, trigger_type="manual", trigger_config={},
+                                     created_at=now)).id for _ in range(2)]
+    runs: dict[int, list[int]] = {ids[0]: [], ids[1]: []}
+    for i in range(6):
+        schedule_id = ids[i % 2]
+        job = queue.enqueue(NewJob(workflow_id=1, scheduled_at=now, created_at=now,
+                                   idempotency_key=f"k{i}", scheduled_job_id=schedule_id))
+        assert job is not None
+        runs[schedule_id].append(repo.start(
+            workflow_id=1, workflow_name="Alpha", trigger="manual", idempotency_key=f"k{i}",
+            payload={}, started_at=now, job_id=job.id))
+    repo.start(workflow_id=1, workflow_name="Alpha", trigger="manual", idempotency_key="x",
+               payload={}, started_at=now)  # an editor run: no job
+    only = ExecutionFilter(schedule_id=ids[1])
+    assert [r.execution_id for r in repo.page(only, limit=10)] == runs[ids[1]][::-1]
+    assert repo.count(only) == 3 and repo.count(ALL) == 7
