@@ -279,8 +279,10 @@ def run_gui(data_dir: Path, argv: list[str]) -> int:
         services = build_services(data_dir)
         runtime = Runtime(services)
 
-        async def run_workflow(workflow: wf.Workflow, workflow_id: int | None) -> ExecutionResult:
-            return await services.executor.run(workflow, workflow_id=workflow_id)
+        async def run_workflow(workflow: wf.Workflow, workflow_id: int | None,
+                               run_key: str) -> ExecutionResult:
+            return await services.executor.run(workflow, workflow_id=workflow_id,
+                                               idempotency_key=run_key)
 
         async def start_engine() -> None:
             if not lock.acquire():

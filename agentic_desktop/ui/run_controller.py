@@ -5,6 +5,7 @@ canvas (status badges, durations, port values) and in the Run log."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from agentic_desktop.domain.runs import ExecutionResult
 from agentic_desktop.domain.workflow import validate
-from agentic_desktop.engine.events import NodeFinished, NodeStarted, RunFinished, RunStarted
+from agentic_desktop.engine.events import NodeFinished, NodeStarted, RunFinished
 from agentic_desktop.ui.bridge import EngineBridge
 from agentic_desktop.ui.editor.editor_widget import WorkflowEditor
 from agentic_desktop.ui.run_log import RunLogWidget
@@ -33,10 +34,10 @@ class RunController(QObject):
         self.log = log
         self.status = status
         self.task: asyncio.Task[Any] | None = None
+        # The key of the editor's current run: the engine's events carry it (it is the run's
+        # idempotency key), so a scheduled run of the same workflow never paints our canvas.
         self.run_key: str | None = None
-        self._awaiting: str | None = None
         self.last_result: ExecutionResult | None = None
-        bridge.run_started.connect(self._on_run_started)
         bridge.node_started.connect(self._on_node_started)
         bridge.node_finished.connect(self._on_node_finished)
         bridge.run_finished.connect(self._on_run_finished)
@@ -65,10 +66,9 @@ class RunController(QObject):
             return False
         self.editor.scene.clear_run_state()
         self.log.run_started(wf.name)
-        self._awaiting = wf.name
-        self.run_key = None
+        self.run_key = f"editor:{uuid.uuid4().hex}"
         self.task = self.bridge.run_task(
-            self.services.run_workflow(wf, self.editor.document.stored_id),
+            self.services.run_workflow(wf, self.editor.document.stored_id, self.run_key),
             title=f"Run of {wf.name!r} failed", on_done=self._on_done,
             on_error=self._on_error,
         )
@@ -79,13 +79,6 @@ class RunController(QObject):
 
     def _mine(self, run_key: str) -> bool:
         return self.run_key is not None and run_key == self.run_key
-
-    def _on_run_started(self, event: RunStarted) -> None:
-        # The engine assigns the run key; the first start of our workflow after we asked is
-        # ours (a scheduled run of the same workflow could interleave, but not before ours
-        # started, since ours is started synchronously from the click).
-        if self._awaiting is not None and event.workflow_name == self._awaiting:
-            self.run_key, self._awaiting = event.run_key, None
 
     def _on_node_started(self, event: NodeStarted) -> None:
         if self._mine(event.run_key):
@@ -118,4 +111,3 @@ class RunController(QObject):
 
     def _on_error(self, message: str) -> None:
         self.log.run_error(message)
-        self._awaiting = None

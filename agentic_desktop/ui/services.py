@@ -77,8 +77,10 @@ class UiServices:
     catalog: NodeCatalog
     # Synchronous SQLite calls: cheap, but keep them out of paint/drag paths.
     workflows: WorkflowRepository
-    # Runs a workflow through the engine; raises UserError/ValidationError before starting.
-    run_workflow: Callable[[Workflow, int | None], Awaitable[ExecutionResult]]
+    # run_workflow(workflow, workflow_id, run_key) runs it through the engine with `run_key`
+    # as the idempotency key, so RunStarted/NodeFinished/RunFinished carry it and the editor
+    # matches them exactly. Raises UserError/ValidationError before starting.
+    run_workflow: Callable[[Workflow, int | None, str], Awaitable[ExecutionResult]]
     events: EventBus
     symbols: Callable[[], list[str]]
     data_dir: Path

@@ -68,8 +68,13 @@ def on_first_paint(window: QWidget, callback: Callable[[], None]) -> None:
 async def first_paint(window: QWidget, *, timeout: float = 2.0) -> None:
     """Wait until `window` (shown just before) has painted, so work started next does not
     delay the first frame. Gives up after `timeout` (a minimised or hidden window)."""
-    painted = asyncio.get_running_loop().create_future()
-    on_first_paint(window, lambda: painted.done() or painted.set_result(None))
+    painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def done() -> None:
+        if not painted.done():
+            painted.set_result(None)
+
+    on_first_paint(window, done)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(painted, timeout)
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -140,7 +141,8 @@ async def measure(app) -> list[tuple[str, str, str]]:
         prober = asyncio.ensure_future(probe())
         t0 = time.perf_counter()
         for _round in range(5):
-            await asyncio.gather(*(kit.services.run_workflow(dms, None) for _ in range(10)))
+            await asyncio.gather(*(kit.services.run_workflow(dms, None, f"bench:{uuid.uuid4().hex}")
+                                   for _ in range(10)))
         elapsed = time.perf_counter() - t0
         stop.set()
         await prober

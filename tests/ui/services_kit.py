@@ -85,8 +85,9 @@ def build_kit(data_dir: Path, *, seed_examples: bool = False, engine: bool = Fal
             secrets=FileSecretStore(data_dir / "secrets.json"), paper_ledger=ledger,
         ))
 
-    async def run_workflow(wf: Workflow, workflow_id: int | None) -> ExecutionResult:
-        return await executor.run(wf, workflow_id=workflow_id)
+    async def run_workflow(wf: Workflow, workflow_id: int | None,
+                           run_key: str) -> ExecutionResult:
+        return await executor.run(wf, workflow_id=workflow_id, idempotency_key=run_key)
 
     async def start_engine() -> None:
         calls.append("start")
