@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import qasync
 from PySide6.QtWidgets import QApplication
@@ -22,6 +23,9 @@ from agentic_desktop.ui.main_window import MainWindow
 from agentic_desktop.ui.services import UiServices
 from agentic_desktop.ui.settings import APPLICATION, ORGANIZATION, open_settings
 from agentic_desktop.ui.single_instance import SingleInstance
+
+if TYPE_CHECKING:
+    from agentic_desktop.ui.tray import AppTray
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,15 @@ def run_gui(make_services: Callable[[], UiServices], *, data_dir: Path, argv: li
         instance.release()
 
 
+def _make_tray(window: MainWindow, request_quit: Callable[[], None]) -> AppTray | None:
+    """The tray (it exists even where the platform shows none) when the engine runs here."""
+    if window.services.engine is None:
+        return None
+    from agentic_desktop.ui.tray import AppTray
+
+    return AppTray(window, request_quit, window.settings)
+
+
 async def main_coroutine(app: QApplication, services: UiServices,
                          instance: SingleInstance | None = None,
                          *, quit_event: asyncio.Event | None = None,
@@ -66,12 +79,15 @@ async def main_coroutine(app: QApplication, services: UiServices,
         instance.raise_requested.connect(window.bring_to_front)
     window.open_initial_workflow()
     startup.install_probe(window, quit_requested.set)
-    window.show()
+    tray = _make_tray(window, quit_requested.set)
+    if tray is None or not tray.starts_hidden():
+        window.show()
     if on_window is not None:
         on_window(window)
     # The engine (workers, scheduler, API server imports) starts after the first frame, so
     # the trader sees the window as early as possible.
-    await startup.first_paint(window)
+    if window.isVisible():
+        await startup.first_paint(window)
     try:
         await services.start_engine()
         window.set_engine_state("running")
@@ -82,6 +98,8 @@ async def main_coroutine(app: QApplication, services: UiServices,
     await quit_requested.wait()
     window.set_engine_state("stopping")
     window.save_layout()
+    if tray is not None:
+        tray.close()
     await window.bridge.cancel_all()
     try:
         await services.stop_engine()

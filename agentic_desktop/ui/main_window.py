@@ -62,6 +62,9 @@ class MainWindow(QMainWindow):
         self.runs = RunController(services, self.bridge, self.editor, self.run_log,
                                   self.show_message, self)
         self.dialog: QWidget | None = None
+        # Set by the tray: what the close button does instead of quitting (hide to the tray,
+        # or ask where there is no tray).
+        self.close_handler: Callable[[], None] | None = None
         self.last_error: tuple[str, str] | None = None
         self._build_pages()
         self.docks = self._build_docks()
@@ -405,7 +408,7 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        self.request_close()
+        (self.close_handler or self.request_close)()
 
     def close_for_quit(self) -> None:
         self._closing = True
