@@ -327,7 +327,12 @@ class SchedulingService:
         )
         if secret is not None and hook_id is not None:
             self._secrets.set(WEBHOOK_SECRET_PREFIX + hook_id, secret)
-        saved = self._schedules.save(updated)
+        try:
+            saved = self._schedules.save(updated)
+        except BaseException:
+            if secret is not None and hook_id is not None:
+                self._secrets.delete(WEBHOOK_SECRET_PREFIX + hook_id)
+            raise
         if current.hook_id is not None and current.hook_id != hook_id:
             self._secrets.delete(WEBHOOK_SECRET_PREFIX + current.hook_id)
         change = "updated"
