@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agentic_desktop.domain.settings import AppSettings
 from agentic_desktop.ui import theme
 from agentic_desktop.ui.bridge import EngineBridge
 from agentic_desktop.ui.dialogs.about import AboutDialog
@@ -42,6 +43,8 @@ APP_TITLE = "Agentic Desktop"
 
 
 class MainWindow(QMainWindow):
+    settings_applied = Signal(object)  # AppSettings saved in Settings (the tray listens)
+
     def __init__(self, services: UiServices, settings: QSettings,
                  request_quit: Callable[[], None]) -> None:
         super().__init__()
@@ -210,6 +213,7 @@ class MainWindow(QMainWindow):
             "import": self._act("&Import JSON…", f.import_json, "Ctrl+I"),
             "export": self._act("&Export JSON…", f.export_json, "Ctrl+E"),
             "quit": self._act("&Quit", self.request_close, key.Quit),
+            "settings": self._act("Se&ttings…", self.show_settings, key.Preferences),
             "run": self._act("&Run Now", self.runs.run, "Ctrl+R",
                              "Run the workflow now (manual trigger)"),
             "schedule": self._act("Sc&hedule…", self.schedule_current, "Ctrl+Shift+R",
@@ -224,6 +228,8 @@ class MainWindow(QMainWindow):
             menu.addAction(a[name])
         menu.addSeparator()
         menu.addActions([a["import"], a["export"]])
+        menu.addSeparator()
+        menu.addAction(a["settings"])
         menu.addSeparator()
         menu.addAction(a["quit"])
         menu = self.menuBar().addMenu("&Edit")
@@ -304,6 +310,23 @@ class MainWindow(QMainWindow):
         box.finished.connect(box.deleteLater)
         self.dialog = box
         box.open()
+
+    def show_settings(self) -> None:
+        if self.services.engine is None:
+            self.show_error("Settings", "Settings need the engine, which is not part of this "
+                            "session.")
+            return
+        from agentic_desktop.ui.dialogs.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self)
+        dialog.applied.connect(self._settings_applied)
+        self._open_dialog(dialog)
+
+    def _settings_applied(self, settings: AppSettings) -> None:
+        name = settings.theme if settings.theme in theme.THEMES else theme.system_theme()
+        if name != self.theme_name:
+            self._apply_theme(name)
+        self.settings_applied.emit(settings)
 
     def show_about(self) -> None:
         self._open_dialog(AboutDialog(self.services.version, self.services.data_dir, self))

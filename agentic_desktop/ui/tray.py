@@ -99,6 +99,7 @@ class AppTray(QObject):
         self.icon.activated.connect(self._activated)
         window.bridge.engine_event.connect(self._on_event)
         window.bridge.active_runs_changed.connect(lambda _n: self.update_state())
+        window.settings_applied.connect(self.settings_changed)
         self._detach = self.engine.notifier.attach_desktop(self._on_notification)
         window.close_handler = self.handle_close
         self.rebuild_run_menu()

@@ -164,3 +164,15 @@ def test_notifications_follow_settings(tray: AppTray, engine_kit: Kit,
                                                   message="100 runs", level="warning")))
     run_async(until(lambda: len(tray.messages) == 2))
     assert tray.messages[-1] == ("Daily run limit reached", "100 runs")
+
+
+def test_settings_from_the_window_reach_the_tray_and_theme(tray: AppTray,
+                                                           run_async: Any) -> None:
+    window = tray.window
+    window.actions_by_name["settings"].trigger()
+    dialog = window.dialog
+    dialog.notify_boxes["run_failed"].setChecked(False)
+    dialog.theme.setCurrentIndex(dialog.theme.findData("light"))
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    run_async(until(lambda: not tray.app_settings.notify["run_failed"]))
+    assert window.theme_name == "light"
