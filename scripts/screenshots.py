@@ -31,9 +31,10 @@ SIZE = (1440, 900)
 
 
 async def settle(app: QApplication, seconds: float = 0.15) -> None:
-    app.processEvents()
+    # Awaiting lets the qasync loop process Qt events; app.processEvents() here would run
+    # other tasks' steps inside this one ("Cannot enter into task", DESIGN.md §8).
+    del app
     await asyncio.sleep(seconds)
-    app.processEvents()
 
 
 def save(widget: QWidget, name: str) -> None:
@@ -81,10 +82,74 @@ async def shoot(app: QApplication, window: MainWindow, theme: str) -> None:
         window.editor.quick_add.hide()
 
 
+SAMPLE_SCHEDULES = (
+    {"trigger_type": "cron", "name": "New York open",
+     "trigger_config": {"cron_expression": "30 9 * * 1-5", "timezone": "America/New_York"}},
+    {"trigger_type": "time", "trigger_config": {"interval_minutes": 15}, "priority": 2},
+    {"trigger_type": "price", "workflow_id": 2,
+     "trigger_config": {"symbol": "EURUSD", "condition": "price > 1.12", "check_interval": 5}},
+    {"trigger_type": "indicator", "workflow_id": 3, "name": "RSI dip",
+     "trigger_config": {"symbol": "GBPUSD", "timeframe": "H1", "indicator": "rsi",
+                        "params": {"period": 14}, "condition": "rsi < 30"}},
+    {"trigger_type": "webhook", "name": "TradingView alert"},
+    {"trigger_type": "manual", "workflow_id": 2, "name": "by hand"},
+)
+
+
+async def shoot_scheduling(app: QApplication, window: MainWindow, theme: str) -> None:
+    """The schedule dialog for every trigger type, the Schedules view with data, and
+    Settings. The first theme creates the sample schedules (one auto-paused by five failures
+    recorded through the repository path the workers use)."""
+    from datetime import UTC, datetime
+
+    from agentic_desktop.engine.schemas import ScheduleCreate
+
+    view = window.schedules_view
+    assert view is not None and window.services.engine is not None
+    scheduling = window.services.engine.scheduling
+    for kind in ("cron", "time", "price", "indicator", "manual"):
+        view.new_schedule(1)
+        dialog = view.dialog
+        dialog.resize(960, 780)
+        dialog.select_type(kind)
+        dialog.validate()
+        await settle(app, 0.8)  # live price / indicator values
+        save(dialog, f"schedule-{kind}-{theme}")
+        dialog.reject()
+    if not scheduling.list_schedules():
+        for body in SAMPLE_SCHEDULES:
+            scheduling.create_schedule(ScheduleCreate(**{"workflow_id": 1, **body}))
+        schedules = window.services.engine.scheduling._schedules  # noqa: SLF001 - demo data
+        broken = scheduling.list_schedules()[2]
+        for _ in range(5):
+            schedules.record_outcome(broken.id, success=False, status="failed",
+                                     at=datetime.now(UTC), pause_after=5)
+        schedules.record_outcome(scheduling.list_schedules()[1].id, success=True,
+                                 status="completed", at=datetime.now(UTC), pause_after=5)
+        view.reload()
+    webhook = next(s for s in scheduling.list_schedules() if s.trigger_type == "webhook")
+    view.select_schedule(webhook.id)
+    view.edit_selected()
+    view.dialog.resize(960, 780)
+    await settle(app, 0.3)
+    save(view.dialog, f"schedule-webhook-{theme}")
+    view.dialog.reject()
+    view.table.clearSelection()
+    await settle(app)
+    save(window, f"schedules-{theme}")
+    window.show_settings()
+    await settle(app)
+    save(window.dialog, f"settings-{theme}")
+    window.dialog.tabs.setCurrentIndex(2)
+    await settle(app)
+    save(window.dialog, f"settings-notifications-{theme}")
+    window.dialog.reject()
+
+
 async def main(app: QApplication) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        kit = build_kit(Path(tmp), seed_examples=True)
+        kit = build_kit(Path(tmp), seed_examples=True, engine=True)
         window = MainWindow(kit.services, open_settings(Path(tmp)), lambda: None)
         window.resize(*SIZE)
         window.open_initial_workflow()
@@ -92,6 +157,10 @@ async def main(app: QApplication) -> None:
         window.set_engine_state("running")  # the executor is live; no scheduler in this script
         for theme in ("dark", "light"):
             await shoot(app, window, theme)
+        for theme in ("dark", "light"):  # after the empty states of both themes
+            window.theme_actions[theme].trigger()
+            window.show_area("Schedules")
+            await shoot_scheduling(app, window, theme)
         window.close_for_quit()
         kit.db.close()
 

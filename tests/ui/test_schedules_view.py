@@ -116,7 +116,7 @@ def test_auto_pause_after_five_failures_is_shown(view: SchedulesView, engine_kit
     assert cell(view, row, COLUMNS.index("Failures")) == "5"
     assert cell(view, row, COLUMNS.index("Result")) == "failed"
     state = cell(view, row, STATE)
-    assert state.startswith("Auto-paused: paused after 5 consecutive failures"), state
+    assert state.startswith("Auto-paused after 5 consecutive failures (last: failed"), state
     color = view.model.data(view.model.index(row, STATE), 9)  # ForegroundRole
     assert color.name() == "#e5484d"
 

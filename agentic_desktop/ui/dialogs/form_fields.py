@@ -22,6 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 log = logging.getLogger(__name__)
+# asyncio keeps only weak references to tasks: hold them until done, even when the widget
+# that started one is closed first.
+_RUNNING: set[asyncio.Future[Any]] = set()
 
 
 def error_label() -> QLabel:
@@ -114,6 +117,7 @@ def spawn(coro: Coroutine[Any, Any, Any], done: Callable[[Any], None],
         return None
 
     def finished(f: asyncio.Future[Any]) -> None:
+        _RUNNING.discard(f)
         if f.cancelled():
             return
         exc = f.exception()
@@ -127,5 +131,6 @@ def spawn(coro: Coroutine[Any, Any, Any], done: Callable[[Any], None],
         except RuntimeError as gone:  # the widget was closed while the work ran
             log.debug("result dropped: %s", gone)
 
+    _RUNNING.add(future)
     future.add_done_callback(finished)
     return future

@@ -65,9 +65,9 @@ class WebhookForm(TriggerForm):
         self.form.add_field("secret", "Secret", secret_row,
                             "Send it as ?secret=… in the URL or a \"secret\" field in the "
                             "JSON body. Anyone with it can start this workflow.")
-        self.curl = self._text_box(92)
+        self.curl = self._text_box(80)
         self.form.addRow("Try it", self.curl)
-        self.tradingview = self._text_box(132)
+        self.tradingview = self._text_box(150)
         self.copy_message = QPushButton("Copy message")
         self.copy_message.clicked.connect(
             lambda: copy_to_clipboard(self.tradingview.toPlainText()))

@@ -148,8 +148,8 @@ class SchedulesModel(QAbstractTableModel):
         if column == 6:
             return str(s.consecutive_failures)
         reason = s.paused_reason or ""
-        if row.state == "auto-paused":
-            return f"Auto-paused: {reason}"
+        if row.state == "auto-paused":  # the reason reads "paused after 5 consecutive…"
+            return f"Auto-{reason}"
         return "Active" if row.state == "active" else "Paused"
 
     def _tooltip(self, row: ScheduleRow, column: int) -> str | None:

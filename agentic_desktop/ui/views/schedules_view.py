@@ -94,7 +94,7 @@ class SchedulesView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((200, 330, 150, 150, 90, 55, 70)):
+        for column, width in enumerate((230, 340, 130, 130, 85, 50, 65)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
