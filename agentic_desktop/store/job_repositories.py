@@ -76,51 +76,35 @@ class SqlJobQueueRepository:
                     .values(idempotency_key=Q.c.idempotency_key + ":expired:"
                             + sql_cast(Q.c.id, String))
                 )
-            stmt = sqlite_insert(Q).values(values).on_conflict_do_nothing().returning(Q)
-            row = s.execute(stmt).mappings().first()
+            row = s.execute(_ENQUEUE, values).mappings().first()
             return None if row is None else _job(row)
 
     def claim(self, *, worker: str, now: datetime, lease_seconds: float,
               max_running_per_user: int) -> QueuedJob | None:
         """One BEGIN IMMEDIATE transaction, one statement: UPDATE … WHERE id = (the best due
         job whose user runs fewer than the limit) RETURNING *."""
-        q, r = Q.alias("q"), Q.alias("r")
-        # Uncorrelated, so SQLite evaluates it once (on the claim index, status = 'running')
-        # instead of once per candidate over the user's whole history.
-        users_at_limit = (select(r.c.user_id).where(r.c.status == "running")
-                          .group_by(r.c.user_id)
-                          .having(func.count() >= max_running_per_user))
-        best = (select(q.c.id)
-                .where(q.c.status.in_(CLAIMABLE), q.c.scheduled_at <= now,
-                       q.c.user_id.not_in(users_at_limit))
-                .order_by(q.c.priority.desc(), q.c.scheduled_at, q.c.id)
-                .limit(1).scalar_subquery())
-        stmt = (update(Q).where(Q.c.id == best)
-                .values(status="running", started_at=now, attempt=Q.c.attempt + 1,
-                        worker=worker, lease_expires_at=now + timedelta(seconds=lease_seconds))
-                .returning(Q))
+        params = {"b_now": now, "b_worker": worker, "b_max_running": max_running_per_user,
+                  "b_lease_until": now + timedelta(seconds=lease_seconds)}
         with self._db.write() as s:
-            row = s.execute(stmt).mappings().first()
+            row = s.execute(_CLAIM, params).mappings().first()
             return None if row is None else _job(row)
 
     def heartbeat(self, job_id: int, *, worker: str, lease_until: datetime) -> bool:
         """Extend the lease; False when the job is no longer running under this worker."""
-        stmt = (update(Q)
-                .where(Q.c.id == job_id, Q.c.worker == worker, Q.c.status == "running")
-                .values(lease_expires_at=lease_until).returning(Q.c.id))
+        params = {"b_job_id": job_id, "b_worker": worker, "b_lease_until": lease_until}
         with self._db.write() as s:
-            return s.execute(stmt).first() is not None
+            return s.execute(_HEARTBEAT, params).first() is not None
 
     def finish(self, job_id: int, *, status: JobStatus, now: datetime,
                error: str | None = None, execution_id: int | None = None,
                outcome_reason: str | None = None) -> QueuedJob:
-        values: dict[str, Any] = {
-            "status": status, "completed_at": now, "error_message": error,
-            "outcome_reason": outcome_reason, "lease_expires_at": None,
-        }
-        if execution_id is not None:
-            values["execution_id"] = execution_id
-        return self._update_one(job_id, values)
+        params = {"b_job_id": job_id, "b_status": status, "b_now": now, "b_error": error,
+                  "b_execution_id": execution_id, "b_outcome_reason": outcome_reason}
+        with self._db.write() as s:
+            row = s.execute(_FINISH, params).mappings().first()
+            if row is None:
+                raise _job_not_found(job_id)
+            return _job(row)
 
     def schedule_retry(self, job_id: int, *, at: datetime, error: str,
                        execution_id: int | None = None) -> QueuedJob:
@@ -206,11 +190,9 @@ class SqlJobQueueRepository:
     def started_since(self, *, user_id: int, since: datetime) -> int:
         """Runs started at or after `since`. A job rejected by the daily limit never ran, so
         it does not count (claim stamps started_at before the limit is checked)."""
-        query = (select(func.count()).select_from(Q)
-                 .where(Q.c.user_id == user_id, Q.c.started_at >= since,
-                        Q.c.status != "rejected"))
         with self._db.read() as s:
-            return int(s.execute(query).scalar_one())
+            return int(s.execute(_STARTED_SINCE, {"b_user_id": user_id, "b_since": since})
+                       .scalar_one())
 
     def status(self, *, now: datetime, day_start: datetime, max_runs_per_day: int,
                user_id: int = 1) -> QueueStatus:
@@ -241,6 +223,49 @@ class SqlJobQueueRepository:
             if row is None:
                 raise _job_not_found(job_id)
             return _job(row)
+
+
+# -- statements built once (building them per call cost more than the SQL itself) -------
+
+def _p(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+_ENQUEUE = sqlite_insert(Q).on_conflict_do_nothing().returning(Q)
+
+
+def _claim_statement() -> Any:
+    q, r = Q.alias("q"), Q.alias("r")
+    # Uncorrelated, so SQLite evaluates it once (on the claim index, status = 'running')
+    # instead of once per candidate over the user's whole history.
+    users_at_limit = (select(r.c.user_id).where(r.c.status == "running")
+                      .group_by(r.c.user_id)
+                      .having(func.count() >= bindparam("b_max_running")))
+    best = (select(q.c.id)
+            .where(q.c.status.in_(CLAIMABLE), q.c.scheduled_at <= _p("b_now"),
+                   q.c.user_id.not_in(users_at_limit))
+            .order_by(q.c.priority.desc(), q.c.scheduled_at, q.c.id)
+            .limit(1).scalar_subquery())
+    return (update(Q).where(Q.c.id == best)
+            .values(status="running", started_at=_p("b_now"), attempt=Q.c.attempt + 1,
+                    worker=bindparam("b_worker"), lease_expires_at=_p("b_lease_until"))
+            .returning(Q))
+
+
+_CLAIM = _claim_statement()
+_HEARTBEAT = (update(Q)
+              .where(Q.c.id == bindparam("b_job_id"), Q.c.worker == bindparam("b_worker"),
+                     Q.c.status == "running")
+              .values(lease_expires_at=_p("b_lease_until")).returning(Q.c.id))
+_FINISH = (update(Q).where(Q.c.id == bindparam("b_job_id"))
+           .values(status=bindparam("b_status"), completed_at=_p("b_now"),
+                   error_message=bindparam("b_error"),
+                   outcome_reason=bindparam("b_outcome_reason"), lease_expires_at=None,
+                   execution_id=func.coalesce(bindparam("b_execution_id"), Q.c.execution_id))
+           .returning(Q))
+_STARTED_SINCE = (select(func.count()).select_from(Q)
+                  .where(Q.c.user_id == bindparam("b_user_id"), Q.c.started_at >= _p("b_since"),
+                         Q.c.status != "rejected"))
 
 
 # failed_today counts both ways a run can fail (failed, timed_out). Wait is started_at minus
