@@ -6,8 +6,10 @@ Part of the composition root (with app.py): it knows the adapters it starts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from datetime import timedelta
 from dataclasses import dataclass
 
 from agentic_desktop.domain.jobs import Limits
@@ -72,11 +74,22 @@ class Runtime:
     async def start(self, api: ApiOptions | None = None) -> None:
         """Start workers first (they recover expired leases), then the scheduler, then the
         API, so nothing is enqueued before something can run it."""
+        await asyncio.to_thread(self._requeue_orphans)
         await self.workers.start()
         await self.scheduler.start()
         self._started = True
         if api is not None and api.enabled:
             await self.start_api(api)
+
+    def _requeue_orphans(self) -> None:
+        """The caller holds the data-dir lock (one engine per data dir), so a job still marked
+        running belongs to a process that died: re-queue it now instead of waiting for its
+        lease to run out. Its idempotency key makes the re-run find orders already placed."""
+        far = self.services.clock.now() + timedelta(days=36_500)
+        orphans = self.services.queue.recover_expired(now=far)
+        if orphans:
+            log.warning("re-running %d job(s) interrupted when the app last stopped: %s",
+                        len(orphans), ", ".join(str(j.id) for j in orphans))
 
     async def start_api(self, api: ApiOptions) -> None:
         from agentic_desktop.api.auth import load_or_create_token
