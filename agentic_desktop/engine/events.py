@@ -123,3 +123,11 @@ class LimitHit(Event):
     reason: str
     job_id: int | None = None
     schedule_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookRejected(Event):
+    """A webhook delivery with a missing or wrong secret (the secret is never carried)."""
+
+    schedule_id: int
+    reason: str

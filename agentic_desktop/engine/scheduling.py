@@ -27,7 +27,7 @@ from agentic_desktop.domain.errors import NotFoundError, UserError
 from agentic_desktop.domain.jobs import Limits, QueuedJob, QueueStatus, ScheduledJob
 from agentic_desktop.domain.runs import ExecutionResult
 from agentic_desktop.domain.schedule import CronSchedule, IntervalSchedule, Schedule, ScheduleError
-from agentic_desktop.engine.events import EventBus, JobQueued, ScheduleChanged
+from agentic_desktop.engine.events import EventBus, JobQueued, ScheduleChanged, WebhookRejected
 from agentic_desktop.engine.ports import (
     Clock,
     ExecutionRepository,
@@ -491,8 +491,12 @@ class SchedulingService:
         expected = self._secrets.get(WEBHOOK_SECRET_PREFIX + hook_id)
         given = (secret or "").encode("utf-8", "surrogatepass")
         if expected is None or not hmac.compare_digest(given, expected.encode("utf-8")):
+            why = "missing" if not secret else "wrong"
             log.warning("webhook for schedule %d: rejected a delivery with a %s secret",
-                        schedule.id, "missing" if not secret else "wrong")
+                        schedule.id, why)
+            self._events.publish(WebhookRejected(
+                time=self._clock.now(), schedule_id=schedule.id,
+                reason=f"a delivery to schedule {schedule.id} had a {why} secret"))
             raise WebhookAuthError("webhook secret is missing or wrong: pass ?secret=... in the "
                                    "URL or a \"secret\" field in the JSON body")
         if not schedule.is_active:

@@ -109,7 +109,7 @@ class SqlScheduleRepository:
             row = s.execute(
                 update(S).where(S.c.id == schedule_id)
                 .values(last_status=status, run_count=S.c.run_count + 1,
-                        consecutive_failures=failures)
+                        consecutive_failures=failures, last_run=at)
                 .returning(S)
             ).mappings().first()
             if row is None:

@@ -29,6 +29,7 @@ from agentic_desktop.engine.events import (
     JobStarted,
     NodeFinished,
     ScheduleChanged,
+    WebhookRejected,
 )
 from agentic_desktop.ui.main_window import APP_TITLE, MainWindow
 from agentic_desktop.ui.services import EngineAdmin
@@ -327,6 +328,8 @@ class AppTray(QObject):
                                 f"{value.symbol} ({value.type}, {value.status})", "order_placed")
         elif isinstance(event, ScheduleChanged):
             self.rebuild_run_menu()
+        elif isinstance(event, WebhookRejected):
+            self.notify("Webhook rejected", event.reason, "webhook_rejected", "warning")
         else:
             return
         self.update_state()

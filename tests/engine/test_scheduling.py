@@ -16,7 +16,13 @@ from agentic_desktop.domain import workflow as wf
 from agentic_desktop.domain.errors import NotFoundError, UserError
 from agentic_desktop.domain.jobs import ScheduledJob
 from agentic_desktop.engine.clock import FakeClock
-from agentic_desktop.engine.events import Event, EventBus, JobQueued, ScheduleChanged
+from agentic_desktop.engine.events import (
+    Event,
+    EventBus,
+    JobQueued,
+    ScheduleChanged,
+    WebhookRejected,
+)
 from agentic_desktop.engine.memory_repos import (
     InMemoryJobQueueRepository,
     InMemoryScheduleRepository,
@@ -200,6 +206,10 @@ def test_webhook_dedupe_within_24_hours(kit: Kit, caplog: pytest.LogCaptureFixtu
     assert str(secret) not in caplog.text
     assert len(kit.queue.list(scheduled_job_id=saved.schedule.id)) == 2
     assert sum(isinstance(e, JobQueued) for e in kit.events) == 2
+    rejected = [e for e in kit.events if isinstance(e, WebhookRejected)]
+    assert [e.schedule_id for e in rejected] == [saved.schedule.id] * 2
+    assert all(str(secret) not in e.reason for e in rejected)
+    assert "wrong secret" in rejected[0].reason and "missing secret" in rejected[1].reason
 
 
 def test_unknown_hook_is_not_found(kit: Kit) -> None:

@@ -176,3 +176,11 @@ def test_settings_from_the_window_reach_the_tray_and_theme(tray: AppTray,
     dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     run_async(until(lambda: not tray.app_settings.notify["run_failed"]))
     assert window.theme_name == "light"
+
+
+def test_rejected_webhook_becomes_a_tray_message(tray: AppTray, engine_kit: Kit) -> None:
+    from agentic_desktop.engine.events import WebhookRejected
+
+    engine_kit.services.events.publish(WebhookRejected(
+        time=datetime.now(UTC), schedule_id=7, reason="a delivery to schedule 7 had a wrong secret"))
+    assert ("Webhook rejected", "a delivery to schedule 7 had a wrong secret") in tray.messages
