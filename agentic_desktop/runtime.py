@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 
 from agentic_desktop.domain.jobs import Limits
 from agentic_desktop.domain.settings import AppSettings
