@@ -278,6 +278,8 @@ class MainWindow(QMainWindow):
         self.palette.node_activated.connect(lambda t: self.editor.add_node(t))
         self.editor.selection_changed.connect(self.inspector.show_node)
         self.editor.status_message.connect(self.show_message)
+        self.editor.edit_params_requested.connect(self._edit_params)
+        self.inspector.done_editing.connect(lambda: self.editor.view.setFocus())
         self.run_log.node_clicked.connect(self.focus_node)
         self.workflow_list.open_requested.connect(self.files.open_id)
         self.files.stored_changed.connect(self._refresh_list)
@@ -299,6 +301,10 @@ class MainWindow(QMainWindow):
         if chosen is not None:
             self.document.load(chosen.workflow.with_id(chosen.id))
         self._refresh_list()
+
+    def _edit_params(self, node_id: str) -> None:
+        self.docks["inspector"].show()
+        self.inspector.focus_first_field(node_id)
 
     def show_message(self, text: str) -> None:
         self.status.showMessage(text, 6000)
@@ -383,7 +389,7 @@ class MainWindow(QMainWindow):
         if self.document.stored_id is not None:
             self.settings.setValue("editor/last_workflow_id", self.document.stored_id)
         # Fit once the view has its real size (on first load it is not laid out yet).
-        QTimer.singleShot(0, self.editor.view.fit_all)
+        QTimer.singleShot(0, self.editor.view.fit_readable)
         self._update_title()
 
     def _update_title(self) -> None:
@@ -412,10 +418,20 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1360, 820)
+            self._first_start_size()
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)
+
+    def _first_start_size(self) -> None:
+        # Most of a laptop screen (the canvas needs room beside the docks), centred.
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1360, 820)
+            return
+        area = screen.availableGeometry()
+        self.resize(min(1600, int(area.width() * 0.94)), min(1000, int(area.height() * 0.92)))
+        self.move(area.center() - self.rect().center())
 
     def save_layout(self) -> None:
         if self.pages.currentIndex() != 0:

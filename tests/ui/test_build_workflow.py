@@ -12,6 +12,9 @@ from tests.ui.gestures import drag_node, drag_ports, drop_from_palette, params
 
 def add_by_quick_add(window, qtbot, text: str) -> str:
     before = {n.id for n in window.document.workflow.nodes}
+    # Nothing selected (a click on empty canvas): the node lands at the cursor, unconnected.
+    # With a node selected, Tab adds after it and connects it (tests/ui/test_editor_keyboard).
+    window.editor.scene.clearSelection()
     window.editor.view.setFocus()
     qtbot.keyClick(window.editor.view, Qt.Key.Key_Tab)
     popup = window.editor.quick_add

@@ -9,12 +9,20 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
+from agentic_desktop.domain.workflow import Edge
 from agentic_desktop.engine.ports import NodeCatalog
 from agentic_desktop.ui.editor import edits
 from agentic_desktop.ui.editor.clipboard import copy_to_clipboard, read_clipboard
 from agentic_desktop.ui.editor.document import EditorDocument
+from agentic_desktop.ui.editor.keyboard import (
+    connection_candidates,
+    first_connection,
+    free_spot_right_of,
+    nearest_in_direction,
+)
 from agentic_desktop.ui.editor.layout import layered_positions
-from agentic_desktop.ui.editor.quick_add import QuickAddPopup
+from agentic_desktop.ui.editor.node_item import WIDTH, node_height
+from agentic_desktop.ui.editor.quick_add import ConnectPopup, Entry, QuickAddPopup
 from agentic_desktop.ui.editor.scene import EditorScene
 from agentic_desktop.ui.editor.view import EditorView
 
@@ -24,6 +32,8 @@ PASTE_OFFSET = 40.0
 class WorkflowEditor(QWidget):
     selection_changed = Signal(object)  # the single selected node id, or None
     status_message = Signal(str)
+    # Enter on the canvas with one node selected: the inspector takes the keyboard.
+    edit_params_requested = Signal(str)
 
     def __init__(self, catalog: NodeCatalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,7 +42,11 @@ class WorkflowEditor(QWidget):
         self.scene = EditorScene(self.document, catalog)
         self.view = EditorView(self.scene)
         self.quick_add = QuickAddPopup(catalog, self)
+        self.connect_popup = ConnectPopup(self)
         self._quick_add_at = QPointF()
+        # Set when quick-add was opened from the keyboard with one node selected: the new
+        # node goes right of it and is connected to it.
+        self._quick_add_after: str | None = None
         self.note_dialog: QInputDialog | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -44,9 +58,12 @@ class WorkflowEditor(QWidget):
         self.scene.connection_refused.connect(
             lambda why: self.status_message.emit(f"Connection refused: {why}"))
         self.scene.note_edit_requested.connect(self.edit_note)
-        self.view.quick_add_requested.connect(self.open_quick_add)
+        self.view.quick_add_requested.connect(self.open_quick_add_from_keyboard)
+        self.view.navigate_requested.connect(self.select_towards)
+        self.view.activate_requested.connect(self._activate_selection)
         self.view.node_dropped.connect(self.add_node)
-        self.quick_add.chosen.connect(lambda t: self.add_node(t, self._quick_add_at))
+        self.quick_add.chosen.connect(self._quick_add_chosen)
+        self.connect_popup.chosen.connect(self._connect_chosen)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -77,7 +94,7 @@ class WorkflowEditor(QWidget):
                               self.scene.delete_selection)
         delete.setShortcuts([QKeySequence(key.Delete), QKeySequence("Backspace")])
         self._action("select_all", "Select All", QKeySequence(key.SelectAll), self.select_all)
-        self._action("fit", "Fit All", "F", self.view.fit_all)
+        self._action("fit", "Fit All", "F", lambda: self.view.fit_all())
         self._action("reset_zoom", "Reset Zoom", "1", self.view.reset_zoom)
         self._action("zoom_in", "Zoom In", QKeySequence(key.ZoomIn),
                      lambda: self.view.zoom_by(1.25))
@@ -89,8 +106,15 @@ class WorkflowEditor(QWidget):
         self._action("layout", "Auto-Layout", "Ctrl+L", self.auto_layout,
                      "Arrange nodes in layers, left to right")
         self._action("note", "Add Note", "N", self.add_note_at_cursor, "Add a sticky note")
-        self._action("quick_add", "Quick Add…", "Tab",
-                     lambda: self.open_quick_add(self.view.cursor_scene_pos()))
+        self._action("quick_add", "Quick Add…", "Tab", lambda: self.open_quick_add_from_keyboard(),
+                     "Add a node (after the selected one, connected to it)")
+        self._action("connect", "Connect…", "C", lambda: self.open_connect(),
+                     "Connect the selected node to another node, by keyboard")
+        # Plain keys act on the canvas only: elsewhere Tab moves between fields, letters type
+        # and Delete edits text (the menus still trigger them from anywhere).
+        for name in ("quick_add", "connect", "fit", "reset_zoom", "note", "delete"):
+            self.actions_by_name[name].setShortcutContext(
+                Qt.ShortcutContext.WidgetWithChildrenShortcut)
         for action in self.actions_by_name.values():
             self.addAction(action)
 
@@ -112,8 +136,96 @@ class WorkflowEditor(QWidget):
 
     def open_quick_add(self, at: QPointF) -> None:
         self._quick_add_at = at
+        self._quick_add_after = None
+        self._popup(self.quick_add, at)
+
+    def open_quick_add_from_keyboard(self, at: QPointF | None = None) -> None:
+        selected = self.scene.selected_node_ids()
+        if len(selected) == 1 and selected[0] in self.scene.nodes:
+            item = self.scene.nodes[selected[0]]
+            self._quick_add_at = item.pos() + QPointF(item.size()[0] + 20, 0)
+            self._quick_add_after = selected[0]
+            self._popup(self.quick_add, self._quick_add_at)
+            return
+        self.open_quick_add(at if at is not None else self.view.cursor_scene_pos())
+
+    def _popup(self, popup: QWidget, at: QPointF) -> None:
         global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(at))
-        self.quick_add.popup_at(global_pos)
+        popup.popup_at(global_pos)  # type: ignore[attr-defined]
+
+    def _quick_add_chosen(self, type_id: object) -> None:
+        after = self._quick_add_after
+        if after is None or after not in self.scene.nodes:
+            self.add_node(str(type_id), self._quick_add_at)
+            return
+        self.add_node_after(str(type_id), after)
+
+    def _size(self, node_id: str) -> tuple[float, float]:
+        item = self.scene.nodes.get(node_id)
+        return item.size() if item is not None else (WIDTH, 100.0)
+
+    def add_node_after(self, type_id: str, source_id: str) -> str | None:
+        """Add a node right of `source_id` and connect its first compatible output to the
+        new node, as one undo step."""
+        spec = self.catalog.get(type_id)
+        wf = self.document.workflow
+        if spec is None or wf.node(source_id) is None:
+            return None
+        spot = free_spot_right_of(wf, source_id, self._size, (WIDTH, node_height(spec)))
+        after, node_id = edits.add_node(wf, spec, (edits.snap(spot[0]), edits.snap(spot[1])))
+        edge = first_connection(after, self.catalog, source_id, node_id)
+        if edge is not None:
+            after = edits.add_edge(after, edge)
+        self.document.edit(after, f"Add {spec.title}", select=[node_id])
+        item = self.scene.nodes.get(node_id)
+        if item is not None:
+            self.view.ensureVisible(item, 60, 60)
+        self.status_message.emit(
+            f"Added {spec.title}, connected {edge.source_port} → {edge.target_port}"
+            if edge is not None else f"Added {spec.title} (no compatible port to connect)")
+        return node_id
+
+    def open_connect(self) -> None:
+        selected = self.scene.selected_node_ids()
+        if len(selected) != 1:
+            self.status_message.emit("Connect: select one node first (arrow keys move the "
+                                     "selection)")
+            return
+        node_id = selected[0]
+        found = connection_candidates(self.document.workflow, self.catalog, node_id,
+                                      lambda i: self.scene.nodes[i].title
+                                      if i in self.scene.nodes else i)
+        self.connect_popup.candidates = [
+            Entry(label, edge, keywords=f"{edge.source_node} {edge.target_node}")
+            for edge, label in found]
+        item = self.scene.nodes[node_id]
+        self._popup(self.connect_popup, item.pos() + QPointF(item.size()[0] + 20, 0))
+
+    def _connect_chosen(self, edge: object) -> None:
+        assert isinstance(edge, Edge)
+        self.document.edit(
+            edits.add_edge(self.document.workflow, edge),
+            f"Connect {edge.source_node}.{edge.source_port} → "
+            f"{edge.target_node}.{edge.target_port}")
+
+    def select_towards(self, dx: int, dy: int) -> None:
+        """Arrow keys: move the selection to the nearest node in that direction (the
+        first node when nothing is selected)."""
+        positions = {i: (item.pos().x(), item.pos().y()) for i, item in self.scene.nodes.items()}
+        if not positions:
+            return
+        selected = self.scene.selected_node_ids()
+        if len(selected) != 1:
+            target = min(positions, key=lambda i: (positions[i][0], positions[i][1]))
+        else:
+            target = nearest_in_direction(positions, selected[0], dx, dy) or selected[0]
+        self.scene.select_ids([target])
+        self.view.ensureVisible(self.scene.nodes[target], 60, 60)
+
+    def _activate_selection(self) -> None:
+        selected = self.scene.selected_node_ids()
+        if len(selected) == 1:
+            self.edit_params_requested.emit(selected[0])
 
     def select_all(self) -> None:
         for item in [*self.scene.nodes.values(), *self.scene.notes.values()]:
@@ -146,7 +258,7 @@ class WorkflowEditor(QWidget):
         positions = layered_positions(wf, lambda i: self.scene.nodes[i].size()
                                       if i in self.scene.nodes else (190.0, 100.0))
         self.document.edit(edits.move(wf, positions), "Auto-layout")
-        self.view.fit_all()
+        self.view.fit_readable()
 
     def add_note_at_cursor(self) -> None:
         pos = self.view.cursor_scene_pos()

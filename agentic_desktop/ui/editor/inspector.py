@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -25,6 +26,9 @@ from agentic_desktop.ui.editor.param_fields import ParamField, make_field
 
 
 class InspectorWidget(QWidget):
+    # Escape in the form: the keyboard goes back to the canvas.
+    done_editing = Signal()
+
     def __init__(self, document: EditorDocument, catalog: NodeCatalog,
                  symbols: Callable[[], list[str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +74,16 @@ class InspectorWidget(QWidget):
             self._build_form(page, node)
         self.scroll.setWidget(page)
 
+    def focus_first_field(self, node_id: str) -> None:
+        """Keyboard editing: show `node_id` and put the cursor in its first parameter
+        (its title when it has none). Tab moves through the fields; Escape goes back."""
+        if self.node_id != node_id:
+            self.show_node(node_id)
+        first = next(iter(self.fields.values()), None)
+        target = first.widget if first is not None else self.title_edit
+        if target is not None:
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def _build_form(self, page: QWidget, node: Node) -> None:
         spec = self.catalog.get(node.type)
         form = QFormLayout(page)
@@ -93,6 +107,7 @@ class InspectorWidget(QWidget):
             edits.set_title(self.document.workflow, node_id, t), "Rename node",
             merge_key=("title", node_id)))
         form.addRow("Title", self.title_edit)
+        self.title_edit.installEventFilter(self)
         for pspec in spec.params:
             field = make_field(pspec, self._symbols(), self._committer(node_id, pspec.name))
             field.set_value(node.params.get(pspec.name, pspec.default))
@@ -110,8 +125,19 @@ class InspectorWidget(QWidget):
             label.setToolTip(pspec.help)
             form.addRow(label, holder)
             self.fields[pspec.name] = field
+            for part in (field.widget, *field.widget.findChildren(QWidget)):
+                part.installEventFilter(self)  # a spin box's inner line edit has the focus
             self.errors[pspec.name] = error
         self._refresh_errors(node)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        # Escape in a field hands the keyboard back to the canvas (the field keeps its value:
+        # edits are committed as they are typed).
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape):
+            self.done_editing.emit()
+            return True
+        return super().eventFilter(watched, event)
 
     def _committer(self, node_id: str, name: str) -> Callable[[Any], None]:
         def commit(value: Any) -> None:

@@ -1,9 +1,10 @@
 """The canvas view: zoom around the cursor (wheel), pan (middle drag, or space + drag), fit
-all (F), reset zoom (1), Tab for quick-add at the cursor, and drops from the palette."""
+all (F), reset zoom (1), Tab for quick-add at the cursor, arrow keys to move the selection
+between nodes, Enter to edit the selected node, and drops from the palette."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -11,6 +12,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -19,6 +21,14 @@ from agentic_desktop.ui.editor.scene import EditorScene
 
 NODE_MIME = "application/x-agentic-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+# Below this, node titles and port names are too small to read: opening a workflow never
+# zooms out further; a wider graph is shown from its start (left) instead.
+READABLE_ZOOM = 0.8
+FIT_MARGIN = 40.0
+
+
+_ARROWS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1),
+           Qt.Key.Key_Down: (0, 1)}
 
 
 class PanDrag:
@@ -46,6 +56,8 @@ class EditorView(QGraphicsView):
     node_dropped = Signal(str, QPointF)
     quick_add_requested = Signal(QPointF)
     zoom_changed = Signal(float)
+    navigate_requested = Signal(int, int)  # arrow keys: (dx, dy)
+    activate_requested = Signal()  # Enter: edit the selected node's parameters
 
     def __init__(self, scene: EditorScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -83,20 +95,44 @@ class EditorView(QGraphicsView):
         self.centerOn(center)
         self.zoom_changed.emit(1.0)
 
-    def fit_all(self) -> None:
+    def content_rect(self) -> QRectF | None:
         scene = self.editor_scene
         items = [*scene.nodes.values(), *scene.notes.values()]
         if not items:
-            self.reset_zoom()
-            return
+            return None
         rect = items[0].sceneBoundingRect()
         for item in items[1:]:
             rect = rect.united(item.sceneBoundingRect())
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.0:  # never blow a small graph up past 100 %
+        return rect
+
+    def fit_all(self, *, min_zoom: float = MIN_ZOOM) -> None:
+        """Fit everything in view, never above 100 % nor below `min_zoom`. When the graph
+        does not fit at `min_zoom`, its left edge (where the flow starts) is shown."""
+        rect = self.content_rect()
+        if rect is None:
             self.reset_zoom()
+            return
+        padded = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        viewport = self.viewport().rect()
+        fit = min(viewport.width() / max(1.0, padded.width()),
+                  viewport.height() / max(1.0, padded.height()))
+        zoom = min(1.0, max(min_zoom, MIN_ZOOM, fit))
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        if zoom <= fit:
             self.centerOn(rect.center())
+        else:
+            # Too big at this zoom: start at the left edge, centred vertically on the graph
+            # (or on its top when it is also too tall).
+            half_w = viewport.width() / zoom / 2
+            half_h = viewport.height() / zoom / 2
+            y = rect.center().y() if padded.height() * zoom <= viewport.height() \
+                else padded.top() + half_h
+            self.centerOn(QPointF(padded.left() + half_w, y))
         self.zoom_changed.emit(self.zoom())
+
+    def fit_readable(self) -> None:
+        """How a workflow opens: fitted, but never below a readable zoom."""
+        self.fit_all(min_zoom=READABLE_ZOOM)
 
     def cursor_scene_pos(self) -> QPointF:
         pos = self.mapFromGlobal(self.cursor().pos())
@@ -146,6 +182,15 @@ class EditorView(QGraphicsView):
             self.quick_add_requested.emit(self.cursor_scene_pos())
             event.accept()
             return
+        step = _ARROWS.get(Qt.Key(event.key()))
+        if step is not None and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.navigate_requested.emit(*step)
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.activate_requested.emit()
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
@@ -179,3 +224,4 @@ class EditorView(QGraphicsView):
         type_id = bytes(event.mimeData().data(NODE_MIME).data()).decode()
         self.node_dropped.emit(type_id, self.mapToScene(event.position().toPoint()))
         event.acceptProposedAction()
+        self.setFocus()  # the keyboard follows the new node (Tab adds after it, Enter edits)
