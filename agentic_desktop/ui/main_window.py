@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.docks = self._build_docks()
         self._build_actions()
         self._install_schedules()
+        self._install_queue_and_history()
         self._connect()
         self._apply_theme(self._initial_theme(), save=False)
         self._restore_layout()
@@ -132,6 +133,30 @@ class MainWindow(QMainWindow):
         self.files.stored_changed.connect(view.workflows_changed)
         self.replace_page("Schedules", view)
         self.schedules_view = view
+
+    def _install_queue_and_history(self) -> None:
+        from agentic_desktop.ui.history.view import HistoryView
+        from agentic_desktop.ui.monitor.view import QueueMonitorView
+
+        engine, workflows = self.services.engine, self.services.workflows
+        self.queue_view = QueueMonitorView(engine, workflows, self.bridge)
+        self.history_view = HistoryView(engine, workflows, self.bridge)
+        self.replace_page("Queue", self.queue_view)
+        self.replace_page("History", self.history_view)
+        self.queue_view.open_execution.connect(self.open_execution)
+        self.files.stored_changed.connect(self.history_view.reload_workflows)
+        if self.schedules_view is not None:
+            self.schedules_view.open_history.connect(self.open_history)
+
+    def open_execution(self, execution_id: int) -> None:
+        """Queue monitor → Open execution: History with that run selected and shown."""
+        self.show_area("History")
+        self.history_view.open_execution(execution_id)
+
+    def open_history(self, schedule_id: int) -> None:
+        """Schedules → History: the History page filtered to that schedule's runs."""
+        self.show_area("History")
+        self.history_view.open_history(schedule_id)
 
     def schedule_current(self) -> None:
         """Editor → Schedule…: schedules run the saved workflow, so save it first."""
