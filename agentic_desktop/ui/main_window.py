@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
     QMessageBox,
-    QStackedWidget,
     QToolBar,
     QToolButton,
     QWidget,
@@ -29,6 +28,7 @@ from agentic_desktop.ui.editor.inspector import InspectorWidget
 from agentic_desktop.ui.editor.palette import PaletteWidget
 from agentic_desktop.ui.empty_state import PENDING_AREAS, EmptyState
 from agentic_desktop.ui.files import FileController
+from agentic_desktop.ui.page_stack import PageStack
 from agentic_desktop.ui.run_controller import RunController
 from agentic_desktop.ui.run_log import RunLogWidget
 from agentic_desktop.ui.services import UiServices
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.nav.setMovable(False)
         self.nav.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.nav_group = QActionGroup(self)
-        self.pages = QStackedWidget()
+        self.pages = PageStack()
         self.area_names: list[str] = []
         self.empty_pages: dict[str, EmptyState] = {}
         pages: list[tuple[str, QWidget]] = [("Workflows", self.editor)]

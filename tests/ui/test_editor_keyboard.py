@@ -128,3 +128,11 @@ def test_opening_a_workflow_keeps_text_readable(window, qtbot):
     # F still fits everything, however small
     view.fit_all()
     assert visible.width() <= view.mapToScene(view.viewport().rect()).boundingRect().width()
+
+
+def test_wide_hidden_pages_do_not_squeeze_the_editor_docks(window, qtbot):
+    window.resize(1500, 950)
+    qtbot.wait(20)
+    # Queue/History tables are wide; only the page on show may size the central area.
+    assert window.docks["inspector"].width() >= 200
+    assert window.docks["palette"].width() >= 180
