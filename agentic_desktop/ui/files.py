@@ -34,6 +34,8 @@ class FileController(QObject):
         self.repository = repository
         self.parent_widget = parent_widget
         self.dialog: QInputDialog | QMessageBox | QFileDialog | None = None
+        # Rename, and its undo/redo, write a stored workflow's name at once.
+        document.renamed.connect(self._store_name)
 
     # -- guard -------------------------------------------------------------------------------
 
@@ -107,19 +109,27 @@ class FileController(QObject):
             wf = self.document.workflow
             if not name or name == wf.name:
                 return
-            if wf.id is None:
-                self.document.rename(name)
-                return
-            try:
-                stored = self.repository.get(wf.id)
-                self.repository.update(wf.id, replace(stored.workflow, name=name))
-            except UserError as exc:
-                self.error.emit("Rename failed", str(exc))
-                return
+            if wf.id is not None and not self._store_name(name):
+                return  # refused (e.g. the name is taken): no undo step either
             self.document.rename(name)
-            self.stored_changed.emit()
 
         self._ask_name("Rename workflow", self.document.workflow.name, chosen)
+
+    def _store_name(self, name: str) -> bool:
+        """Write `name` as the stored workflow's name (graph untouched); False when refused."""
+        workflow_id = self.document.stored_id
+        if workflow_id is None:
+            return True
+        try:
+            stored = self.repository.get(workflow_id)
+            if stored.workflow.name == name:
+                return True
+            self.repository.update(workflow_id, replace(stored.workflow, name=name))
+        except UserError as exc:
+            self.error.emit("Rename failed", str(exc))
+            return False
+        self.stored_changed.emit()
+        return True
 
     def delete(self) -> None:
         wf = self.document.workflow

@@ -20,6 +20,23 @@ if TYPE_CHECKING:
 _MERGEABLE_ID = 4242
 
 
+class RenameWorkflow(QUndoCommand):
+    """The workflow's name. Not a graph edit: it never makes the document dirty (a stored
+    workflow's new name is written at once, see ui/files.py), but Ctrl+Z takes it back."""
+
+    def __init__(self, document: EditorDocument, before: str, after: str) -> None:
+        super().__init__(f"Rename to {after!r}")
+        self.document = document
+        self.before = before
+        self.after = after
+
+    def redo(self) -> None:
+        self.document.set_name(self.after)
+
+    def undo(self) -> None:
+        self.document.set_name(self.before)
+
+
 class WorkflowEdit(QUndoCommand):
     def __init__(self, document: EditorDocument, before: Workflow, after: Workflow, text: str,
                  *, merge_key: Hashable | None = None) -> None:

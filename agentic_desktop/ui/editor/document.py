@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from agentic_desktop.domain.workflow import Workflow
-from agentic_desktop.ui.editor.commands import WorkflowEdit
+from agentic_desktop.ui.editor.commands import RenameWorkflow, WorkflowEdit
 
 
 class EditorDocument(QObject):
@@ -22,6 +22,8 @@ class EditorDocument(QObject):
     # A different workflow was loaded: rebuild everything.
     reset = Signal(object)
     dirty_changed = Signal(bool)
+    # The name changed by Rename, its undo or its redo (not by load or save).
+    renamed = Signal(str)
     # Ask views to select these node/note ids (after add or paste).
     select_requested = Signal(list)
 
@@ -35,9 +37,20 @@ class EditorDocument(QObject):
         # A bound method (not a lambda) is disconnected by Qt when the document is destroyed;
         # the stack emits cleanChanged while it is torn down.
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.undo_stack.indexChanged.connect(self._on_index_changed)
+        self._was_dirty = False
 
-    def _on_clean_changed(self, clean: bool) -> None:
-        self.dirty_changed.emit(self._unsaved_import or not clean)
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._emit_dirty()
+
+    def _on_index_changed(self, _index: int) -> None:
+        self._emit_dirty()
+
+    def _emit_dirty(self) -> None:
+        dirty = self.dirty
+        if dirty != self._was_dirty:
+            self._was_dirty = dirty
+            self.dirty_changed.emit(dirty)
 
     @property
     def stored_id(self) -> int | None:
@@ -45,13 +58,23 @@ class EditorDocument(QObject):
 
     @property
     def dirty(self) -> bool:
-        return self._unsaved_import or not self.undo_stack.isClean()
+        if self._unsaved_import:
+            return True
+        stack = self.undo_stack
+        clean, now = stack.cleanIndex(), stack.index()
+        if clean < 0:  # the saved state was dropped from the stack
+            return any(not isinstance(stack.command(i), RenameWorkflow)
+                       for i in range(stack.count()))
+        low, high = min(clean, now), max(clean, now)
+        # Renames between the saved state and now change no graph: still clean.
+        return any(not isinstance(stack.command(i), RenameWorkflow) for i in range(low, high))
 
     def load(self, workflow: Workflow, *, unsaved: bool = False) -> None:
         self.undo_stack.clear()
         self.workflow = workflow
         self._unsaved_import = unsaved
         self.reset.emit(workflow)
+        self._was_dirty = self.dirty
         self.dirty_changed.emit(self.dirty)
 
     def mark_saved(self, workflow: Workflow) -> None:
@@ -61,14 +84,21 @@ class EditorDocument(QObject):
         self._unsaved_import = False
         self.undo_stack.setClean()
         self.changed.emit(old, workflow)
+        self._was_dirty = self.dirty
         self.dirty_changed.emit(self.dirty)
 
     def rename(self, name: str) -> None:
-        """A name change is not a graph edit: no undo step, no dirty flag."""
+        """Rename as an undo step that never marks the document dirty."""
+        if name != self.workflow.name:
+            self.undo_stack.push(RenameWorkflow(self, self.workflow.name, name))
+
+    def set_name(self, name: str) -> None:
+        """Only RenameWorkflow calls this."""
         old = self.workflow
         self.workflow = replace(old, name=name)
         self.changed.emit(old, self.workflow)
-        self.dirty_changed.emit(self.dirty)
+        self.renamed.emit(name)
+        self._emit_dirty()
 
     def apply(self, workflow: Workflow) -> None:
         """Only commands call this."""

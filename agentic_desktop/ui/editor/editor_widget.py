@@ -17,6 +17,7 @@ from agentic_desktop.ui.editor.document import EditorDocument
 from agentic_desktop.ui.editor.keyboard import (
     connection_candidates,
     first_connection,
+    free_spot_at,
     free_spot_right_of,
     nearest_in_direction,
 )
@@ -156,7 +157,13 @@ class WorkflowEditor(QWidget):
     def _quick_add_chosen(self, type_id: object) -> None:
         after = self._quick_add_after
         if after is None or after not in self.scene.nodes:
-            self.add_node(str(type_id), self._quick_add_at)
+            spec = self.catalog.get(str(type_id))
+            at = self._quick_add_at
+            if spec is not None:  # never on top of another node
+                x, y = free_spot_at(self.document.workflow, (at.x(), at.y()), self._size,
+                                    (WIDTH, node_height(spec)))
+                at = QPointF(x, y)
+            self.add_node(str(type_id), at)
             return
         self.add_node_after(str(type_id), after)
 

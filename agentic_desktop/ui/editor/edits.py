@@ -99,6 +99,11 @@ def set_note_text(wf: Workflow, note_id: str, text: str) -> Workflow:
                                    for c in wf.notes))
 
 
+def resize_note(wf: Workflow, note_id: str, size: tuple[float, float]) -> Workflow:
+    return replace(wf, notes=tuple(replace(c, size=size) if c.id == note_id else c
+                                   for c in wf.notes))
+
+
 def fragment(wf: Workflow, node_ids: Iterable[str], note_ids: Iterable[str] = ()) -> Workflow:
     """The selected nodes and notes with the edges between them (what Copy puts on the
     clipboard)."""

@@ -19,7 +19,13 @@ def free_spot_right_of(wf: Workflow, source_id: str, size: Size,
     src = wf.node(source_id)
     assert src is not None
     w, _ = size(source_id)
-    x, y = src.position[0] + w + GAP_X, src.position[1]
+    return free_spot_at(wf, (src.position[0] + w + GAP_X, src.position[1]), size, new_size)
+
+
+def free_spot_at(wf: Workflow, point: tuple[float, float], size: Size,
+                 new_size: tuple[float, float]) -> tuple[float, float]:
+    """`point`, or below it past the nodes that would be covered."""
+    x, y = point
     boxes = [(n.position, size(n.id)) for n in wf.nodes]
     for _ in range(100):
         clash = next(((p, s) for p, s in boxes
