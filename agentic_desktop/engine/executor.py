@@ -53,6 +53,11 @@ T = TypeVar("T")
 _PROCESS = psutil.Process()
 
 
+# `task.cancel(FAIL_ON_CANCEL + reason)` records the run as failed with that reason
+# (a safety limit stopped it) instead of cancelled by the user.
+FAIL_ON_CANCEL = "fail:"
+
+
 def client_order_id(idempotency_key: str, node_id: str, suffix: str = "") -> str:
     """Same job + same node → same id, so a re-run finds its order instead of placing another."""
     digest = hashlib.sha256(f"{idempotency_key}\x00{node_id}".encode()).hexdigest()[:24]
@@ -129,12 +134,20 @@ class Executor:
         state = _RunState(workflow=workflow, key=key, payload=dict(payload or {}))
         started_at = self.clock.now()
         execution_id = None
+        cancelled_before_start: asyncio.CancelledError | None = None
         if self.executions is not None:
-            execution_id = await asyncio.to_thread(
+            insert = asyncio.ensure_future(asyncio.to_thread(
                 self.executions.start, workflow_id=workflow_id, workflow_name=workflow.name,
                 trigger=trigger, idempotency_key=key, payload=state.payload,
                 started_at=started_at, job_id=job_id,
-            )
+            ))
+            try:
+                execution_id = await asyncio.shield(insert)
+            except asyncio.CancelledError as exc:
+                # The row is being written in a thread: wait for it, so it can be finished as
+                # cancelled instead of staying "running" forever.
+                execution_id = await insert
+                cancelled_before_start = exc
         self._publish(RunStarted(time=started_at, run_key=key, workflow_id=workflow_id,
                                  workflow_name=workflow.name, execution_id=execution_id,
                                  job_id=job_id))
@@ -145,6 +158,8 @@ class Executor:
         status: ExecutionStatus
         cancelled = False
         try:
+            if cancelled_before_start is not None:
+                raise cancelled_before_start
             async with asyncio.timeout(limit if limit and limit > 0 else None):
                 await self._run_nodes(state, order)
             status = "failed" if state.failed_node else "completed"
@@ -153,10 +168,18 @@ class Executor:
             state.error = f"run exceeded its time limit of {limit:g} s"
             state.error_kind = "retryable"
             self._close_current(state, "failed", state.error)
-        except asyncio.CancelledError:
-            status, cancelled = "cancelled", True
-            state.error = "run was cancelled"
-            self._close_current(state, "cancelled", state.error)
+        except asyncio.CancelledError as exc:
+            cancelled = True
+            message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+            if message.startswith(FAIL_ON_CANCEL):
+                # A limit stopped the run (e.g. memory): it failed for that reason.
+                status, state.error_kind = "failed", "user"
+                state.error = message[len(FAIL_ON_CANCEL):]
+                self._close_current(state, "failed", state.error)
+            else:
+                status = "cancelled"
+                state.error = "run was cancelled"
+                self._close_current(state, "cancelled", state.error)
         total_ms = (time.perf_counter() - t0) * 1000.0
         result = self._result(state, order, status=status, started_at=started_at,
                               workflow_id=workflow_id, trigger=trigger, total_ms=total_ms,

@@ -53,7 +53,7 @@ from agentic_desktop.engine.events import (
     ScheduleChanged,
     SchedulePaused,
 )
-from agentic_desktop.engine.executor import Executor
+from agentic_desktop.engine.executor import FAIL_ON_CANCEL, Executor
 from agentic_desktop.engine.ports import (
     Clock,
     JobQueueRepository,
@@ -344,7 +344,8 @@ class WorkerPool:
     def _over_memory(self, run: _Run, used_mb: float) -> None:
         if run.stop is None and run.run_task is not None and not run.run_task.done():
             run.stop, run.memory_used_mb = "memory", used_mb
-            run.run_task.cancel()
+            reason = lim.memory_reason(self._limits().memory_mb, used_mb)
+            run.run_task.cancel(FAIL_ON_CANCEL + reason)
 
     def _stopped(self, run: _Run, limits: Limits) -> lim.Outcome | None:
         if run.stop == "memory":

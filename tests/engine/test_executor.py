@@ -151,3 +151,52 @@ async def test_events_are_published_in_order() -> None:
     assert seen == ["RunStarted", "NodeStarted", "NodeFinished", "NodeStarted", "NodeFinished",
                     "RunFinished"]
     assert RunStarted.__name__ in seen
+
+
+@pytest.mark.asyncio
+async def test_cancel_with_fail_reason_records_a_failed_run() -> None:
+    from agentic_desktop.engine.executor import FAIL_ON_CANCEL
+
+    bus = EventBus()
+    finished: list[RunFinished] = []
+    bus.subscribe(lambda e: finished.append(e), RunFinished)  # type: ignore[arg-type,func-returns-value]
+    w = chain("t.const", "t.sleep", params={"n1": {"seconds": 5.0}})
+    task = asyncio.create_task(make_executor(bus).run(w))
+    await asyncio.sleep(0.05)
+    task.cancel(FAIL_ON_CANCEL + "memory limit of 50 MB exceeded (used 80 MB)")
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    result = finished[0].result
+    assert result.status == "failed" and result.error_kind == "user"
+    assert "memory limit of 50 MB exceeded" in (result.error or "")
+    assert {r.node_id: r.status for r in result.node_runs}["n1"] == "failed"
+
+
+class _SlowStartRepo:
+    """An execution repository whose insert takes a while, like a busy disk."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, str] = {}
+
+    def start(self, **kwargs: Any) -> int:
+        import time
+        time.sleep(0.3)
+        self.rows[1] = "running"
+        return 1
+
+    def finish(self, execution_id: int, result: Any) -> None:
+        self.rows[execution_id] = result.status
+
+
+@pytest.mark.asyncio
+async def test_cancel_while_the_execution_row_is_written_still_finishes_it() -> None:
+    repo = _SlowStartRepo()
+    edge: Any = object()
+    executor = Executor(catalog=kit_registry(), market=edge, broker=edge, notifier=edge,
+                        clock=_Clock(), executions=repo)  # type: ignore[arg-type]
+    task = asyncio.create_task(executor.run(chain("t.const")))
+    await asyncio.sleep(0.05)  # the insert is in flight in its thread
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert repo.rows == {1: "cancelled"}

@@ -124,7 +124,9 @@ async def test_memory_over_the_limit_fails_the_run_with_the_reason(env: Env) -> 
     assert 50 < used < 400
     assert final.error_message == reason
     assert [h.reason for h in hits(env, "memory")] == [reason]
-    assert final.execution_id is not None  # the cancelled execution is linked
+    assert final.execution_id is not None  # the stopped execution is linked
+    execution = env.executions.get(final.execution_id)
+    assert execution.status == "failed" and "memory limit of 50 MB" in (execution.error or "")
     await asyncio.sleep(0.2)
     assert env.status_of(job.id) == "failed"
 
