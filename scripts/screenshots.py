@@ -1,6 +1,11 @@
-"""Render the main views offscreen into docs/screenshots/*.png, in dark and light.
+"""Render the main views into docs/screenshots/*.png, in dark and light.
 
-    uv run python scripts/screenshots.py
+    Xvfb :99 -screen 0 1440x900x24 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb uv run python scripts/screenshots.py
+
+Under a real X server (Xvfb) shots are taken from the screen, so open menus and popups show;
+offscreen (the default without QT_QPA_PLATFORM) they are widget grabs and the menu shots are
+skipped.
 
 Uses real services (SQLite in a temp dir, simulated market, paper broker) and the example
 workflows; the editor shows the Daily Morning Strategy after a real run."""
@@ -18,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import qasync  # noqa: E402
-from PySide6.QtCore import QPointF  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import QPointF, QRect  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMenu, QWidget  # noqa: E402
 
 from agentic_desktop.ui.app_main import make_application  # noqa: E402
 from agentic_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -37,19 +42,68 @@ async def settle(app: QApplication, seconds: float = 0.15) -> None:
     await asyncio.sleep(seconds)
 
 
-def save(widget: QWidget, name: str) -> None:
+def on_screen() -> bool:
+    """A real X server: the screen can be grabbed, menus and popups included."""
+    return QApplication.platformName() == "xcb"
+
+
+def save(widget: QWidget, name: str, *, extra: QRect | None = None) -> None:
     path = OUT / f"{name}.png"
-    widget.grab().save(str(path))
+    if on_screen():
+        area = widget.frameGeometry()
+        if extra is not None:
+            area = area.united(extra)
+        screen = widget.screen()
+        pixmap = screen.grabWindow(0, area.x(), area.y(), area.width(), area.height())
+    else:
+        pixmap = widget.grab()
+    pixmap.save(str(path))
     print(path.relative_to(ROOT))
+
+
+async def open_menu(app: QApplication, window: MainWindow, title: str) -> QMenu:
+    """Open a menu-bar menu as a click would (no nested event loop)."""
+    bar = window.menuBar()
+    action = next(a for a in bar.actions() if a.text().replace("&", "") == title)
+    bar.setActiveAction(action)
+    await settle(app, 0.3)
+    menu = action.menu()
+    assert isinstance(menu, QMenu)
+    return menu
+
+
+async def shoot_editor_extras(app: QApplication, window: MainWindow, theme: str) -> None:
+    """Menus (only on a real screen) and the keyboard pickers."""
+    editor, scene = window.editor, window.editor.scene
+    if on_screen():
+        menu = await open_menu(app, window, "Edit")
+        save(window, f"editor-menu-edit-{theme}", extra=menu.frameGeometry())
+        menu.hide()
+        window.menuBar().setActiveAction(None)  # type: ignore[arg-type]
+        await settle(app)
+    if theme != "dark":
+        return
+    editor.open_quick_add(scene.nodes["rsi"].scenePos() + QPointF(0, 140))
+    editor.quick_add.search.setText("ind")
+    await settle(app)
+    save(window if on_screen() else editor.quick_add, "quick-add-dark")
+    editor.quick_add.hide()
+    scene.select_ids(["notify"])
+    editor.open_connect()
+    await settle(app)
+    save(window if on_screen() else editor.connect_popup, "connect-dark")
+    editor.connect_popup.hide()
+    scene.clearSelection()
 
 
 async def shoot(app: QApplication, window: MainWindow, theme: str) -> None:
     window.theme_actions[theme].trigger()
     window.show_area("Workflows")
     await settle(app, 0.3)
-    window.editor.view.fit_all()
+    window.editor.view.fit_readable()  # as a workflow opens
     await settle(app)
     save(window, f"editor-{theme}")
+    await shoot_editor_extras(app, window, theme)
     window.runs.run()
     while window.runs.running:
         await asyncio.sleep(0.05)
@@ -75,11 +129,6 @@ async def shoot(app: QApplication, window: MainWindow, theme: str) -> None:
         await settle(app)
         save(window.dialog, "shortcuts-dark")
         window.dialog.reject()
-        window.editor.open_quick_add(QPointF(0, 0))
-        window.editor.quick_add.search.setText("ind")
-        await settle(app)
-        save(window.editor.quick_add, "quick-add-dark")
-        window.editor.quick_add.hide()
 
 
 SAMPLE_SCHEDULES = (
@@ -152,6 +201,7 @@ async def main(app: QApplication) -> None:
         kit = build_kit(Path(tmp), seed_examples=True, engine=True)
         window = MainWindow(kit.services, open_settings(Path(tmp)), lambda: None)
         window.resize(*SIZE)
+        window.move(0, 0)
         window.open_initial_workflow()
         window.show()
         window.set_engine_state("running")  # the executor is live; no scheduler in this script

@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addActions([e["copy"], e["paste"], e["duplicate"], e["delete"], e["select_all"]])
         menu.addSeparator()
-        menu.addActions([e["quick_add"], e["note"]])
+        menu.addActions([e["quick_add"], e["connect"], e["note"]])
         menu = self.menuBar().addMenu("&View")
         menu.addActions([e["fit"], e["reset_zoom"], e["zoom_in"], e["zoom_out"]])
         menu.addSeparator()

@@ -206,6 +206,7 @@ class WorkflowEditor(QWidget):
             Entry(label, edge, keywords=f"{edge.source_node} {edge.target_node}")
             for edge, label in found]
         item = self.scene.nodes[node_id]
+        self.view.ensureVisible(item, 60, 60)
         self._popup(self.connect_popup, item.pos() + QPointF(item.size()[0] + 20, 0))
 
     def _connect_chosen(self, edge: object) -> None:

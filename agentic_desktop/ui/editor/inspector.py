@@ -71,7 +71,14 @@ class InspectorWidget(QWidget):
             layout.addWidget(hint)
             layout.addStretch()
         else:
-            self._build_form(page, node)
+            # The form keeps its natural row heights; the space below stays empty (a form
+            # stretched to the dock's height spreads its rows apart).
+            form_page = QWidget()
+            self._build_form(form_page, node)
+            layout = QVBoxLayout(page)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(form_page)
+            layout.addStretch()
         self.scroll.setWidget(page)
 
     def focus_first_field(self, node_id: str) -> None:
@@ -101,12 +108,12 @@ class InspectorWidget(QWidget):
             form.addRow(about)
         self.title_edit = QLineEdit(node.title)
         self.title_edit.setPlaceholderText(spec.title)
-        self.title_edit.setToolTip("Optional title shown on the canvas")
+        self.title_edit.setToolTip("Optional name shown on the canvas instead of the type")
         node_id = node.id
         self.title_edit.textEdited.connect(lambda t: self.document.edit(
             edits.set_title(self.document.workflow, node_id, t), "Rename node",
             merge_key=("title", node_id)))
-        form.addRow("Title", self.title_edit)
+        form.addRow("Node label", self.title_edit)
         self.title_edit.installEventFilter(self)
         for pspec in spec.params:
             field = make_field(pspec, self._symbols(), self._committer(node_id, pspec.name))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from agentic_desktop.domain.nodespec import NodeSpec
@@ -64,6 +64,12 @@ class SearchPopup(QFrame):
     def popup_at(self, global_pos: QPoint) -> None:
         self.search.clear()
         self.refresh("")
+        screen = QGuiApplication.screenAt(global_pos) or QGuiApplication.primaryScreen()
+        if screen is not None:  # keep the whole popup on screen
+            area = screen.availableGeometry()
+            global_pos = QPoint(
+                max(area.left(), min(global_pos.x(), area.right() - self.width())),
+                max(area.top(), min(global_pos.y(), area.bottom() - self.height())))
         self.move(global_pos)
         self.show()
         self.search.setFocus()
