@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from agentic_desktop.domain.jobs import Limits
 from agentic_desktop.domain.settings import AppSettings
+from agentic_desktop.engine.broker_watch import BrokerWatch
 from agentic_desktop.engine.scheduler import Scheduler
 from agentic_desktop.engine.scheduling import SchedulingService, machine_timezone
 from agentic_desktop.engine.workers import WorkerPool
@@ -51,6 +52,7 @@ class Runtime:
             symbols=lambda: [i.symbol for i in s.market.symbols()],
             default_timezone=self.timezone, limits=self.limits, catalog=s.catalog,
         )
+        self.broker_watch = BrokerWatch(broker=s.broker, notifier=s.notifier)
         self._api: object | None = None
         self.api_url: str | None = None
         self.api_error: str | None = None
@@ -77,6 +79,7 @@ class Runtime:
         await asyncio.to_thread(self._requeue_orphans)
         await self.workers.start()
         await self.scheduler.start()
+        await self.broker_watch.start()
         self._started = True
         if api is not None and api.enabled:
             await self.start_api(api)
@@ -161,5 +164,6 @@ class Runtime:
             return
         self._started = False
         await self.stop_api()
+        await self.broker_watch.stop()
         await self.scheduler.stop()
         await self.workers.stop(grace_seconds)

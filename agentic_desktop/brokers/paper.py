@@ -150,8 +150,11 @@ class PaperBroker:
 
     # -- quotes -----------------------------------------------------------------------
 
-    async def on_quotes(self) -> None:
+    async def on_quotes(self) -> list[Order]:
+        """Fill pending orders and close positions whose SL/TP is hit; returns those orders
+        (fills first, then closes) so the app can tell the trader."""
         quotes: dict[str, Quote] = {}  # one quote per symbol per pass, so checks agree
+        done: list[Order] = []
 
         async def quote(symbol: str) -> Quote:
             if symbol not in quotes:
@@ -163,14 +166,17 @@ class PaperBroker:
             info = self._market.symbol_info(order.symbol)
             price = pending_fill_price(order, await quote(order.symbol), info, account)
             if price is not None:
-                await self._fill(order, price, info, account)
+                done.append(await self._fill(order, price, info, account))
         for position in await self._io(self._ledger.positions):
             info = self._market.symbol_info(position.symbol)
             hit = exit_trigger(position, await quote(position.symbol))
             if hit is not None:
                 reason, price = hit
-                await self._close(position, price, f"{reason}:{position.id}", reason,
-                                  info, account)
+                closed = await self._close(position, price, f"{reason}:{position.id}", reason,
+                                           info, account)
+                if closed is not None:
+                    done.append(closed)
+        return done
 
     # -- reads ------------------------------------------------------------------------
 

@@ -85,8 +85,9 @@ class Broker(Protocol):
 
     async def recent_orders(self, limit: int = 20) -> list[Order]: ...
 
-    async def on_quotes(self) -> None:
-        """Re-evaluate pending orders and attached SL/TP against current quotes."""
+    async def on_quotes(self) -> list[Order]:
+        """Re-evaluate pending orders and attached SL/TP against current quotes; returns the
+        orders this filled (pending orders triggered, positions closed by SL/TP)."""
         ...
 
 
@@ -440,12 +441,24 @@ class ScheduleAdvance:
     last_run: datetime | None = None
 
 
+# outcome_reason of a running job put back to pending (both implementations write these).
+LEASE_EXPIRED_REASON = "lease expired: worker stopped; re-run"
+RELEASED_REASON = "released at shutdown: runs again at the next start"
+
+
 class JobQueueRepository(Protocol):
     def enqueue(self, job: NewJob, *, advance: ScheduleAdvance | None = None,
                 dedupe_window_seconds: float | None = None) -> QueuedJob | None:
         """Insert the job (and apply `advance`) in one transaction. Returns None, writing
         nothing but the advance, when UNIQUE(scheduled_job_id, nominal_fire_utc) or the
         idempotency key (within `dedupe_window_seconds`, if given) already exists."""
+        ...
+
+    def enqueue_many(self, items: Sequence[tuple[NewJob, ScheduleAdvance | None]]
+                     ) -> builtins.list[QueuedJob | None]:
+        """`enqueue` for each item, in order, all in ONE transaction (one fsync for a whole
+        scheduler pass). The answer lines up with `items`: None where a job was a duplicate
+        (its advance is still applied). Any other error rolls back the whole batch."""
         ...
 
     def claim(self, *, worker: str, now: datetime, lease_seconds: float,
@@ -476,7 +489,14 @@ class JobQueueRepository(Protocol):
         ...
 
     def recover_expired(self, *, now: datetime) -> list[QueuedJob]:
-        """Running jobs whose lease expired go back to pending (at-least-once)."""
+        """Running jobs whose lease expired (lease_expires_at < now) go back to pending
+        (at-least-once), keeping scheduled_at and attempt, with LEASE_EXPIRED_REASON."""
+        ...
+
+    def release(self, job_id: int, *, worker: str) -> QueuedJob:
+        """Put a job `worker` is running back to pending (a graceful shutdown), keeping
+        scheduled_at and attempt, with RELEASED_REASON. A job no longer running under that
+        worker is left alone and returned as it is. Raises NotFoundError."""
         ...
 
     def get(self, job_id: int) -> QueuedJob: ...

@@ -40,7 +40,8 @@ STATE_COLORS = {"idle": "#3d7bfd", "running": "#2fa56a", "paused": "#d99a1e",
 PAUSED_BY_TRAY = "tray/paused_by_pause_all"
 CLOSE_HINT_SHOWN = "tray/close_hint_shown"
 # The engine's own notifications, by title → the Settings switch that governs them.
-_TITLES = {"Schedule paused": "schedule_paused", "Daily run limit reached": "daily_limit"}
+_TITLES = {"Schedule paused": "schedule_paused", "Daily run limit reached": "daily_limit",
+           "Position closed": "order_placed", "Order filled": "order_placed"}
 _FINAL_FAILURES = frozenset({"failed", "timed_out"})
 
 

@@ -119,8 +119,8 @@ class RecordingBroker:
     async def recent_orders(self, limit: int = 20) -> list[Order]:
         return list(self.orders.values())[-limit:]
 
-    async def on_quotes(self) -> None:
-        return None
+    async def on_quotes(self) -> list[Order]:
+        return []
 
 
 @dataclass
