@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,7 @@ import qasync  # noqa: E402
 from PySide6.QtCore import QPointF, QRect  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMenu, QWidget  # noqa: E402
 
+from agentic_desktop.engine.ports import ExecutionFilter  # noqa: E402
 from agentic_desktop.ui.app_main import make_application  # noqa: E402
 from agentic_desktop.ui.main_window import MainWindow  # noqa: E402
 from agentic_desktop.ui.settings import open_settings  # noqa: E402
@@ -195,6 +197,89 @@ async def shoot_scheduling(app: QApplication, window: MainWindow, theme: str) ->
     window.dialog.reject()
 
 
+
+def demo_status(i: int) -> str:
+    """Screenshot history: ~3 % failed, some days worse (a data feed outage)."""
+    bad_day = (i // 288) % 5 == 3
+    if i % (9 if bad_day else 37) == 0:
+        return "failed"
+    return "timed_out" if i % 211 == 0 else "completed"
+
+
+def demo_duration(i: int) -> float:
+    """A daily rhythm (busier market hours) with deterministic jitter."""
+    hour = (i * 5 // 60) % 24
+    busy = 1.6 if 7 <= hour <= 16 else 1.0
+    return (90.0 + (i * 7919 % 113)) * busy
+
+async def shoot_queue_and_history(app: QApplication, window: MainWindow, db: Any) -> None:
+    """Queue monitor (empty, then with jobs) and History (table, detail, charts) in both
+    themes. Two weeks of seeded history (older ids and times), then real jobs through the
+    started engine, one of them failing, and two due later (pending)."""
+    from datetime import UTC, datetime, timedelta
+
+    from agentic_desktop.domain.workflow import Node, Workflow
+    from agentic_desktop.engine.ports import NewJob
+    from tests.store.execution_seed import seed_executions
+
+    engine, services = window.services.engine, window.services
+    assert engine is not None
+    monitor, history = window.queue_view, window.history_view
+    for theme in ("dark", "light"):
+        window.theme_actions[theme].trigger()
+        window.show_area("Queue")
+        await settle(app, 1.0)
+        save(window, f"queue-empty-{theme}")
+    names = [(s.id, s.workflow.name) for s in services.workflows.list()]
+    now = datetime.now(UTC)
+    first = max((r.execution_id for r in engine.executions.page(
+        ExecutionFilter(), limit=1)), default=0) + 1
+    seed_executions(db, 4000, workflows=names, start=now - timedelta(days=14),
+                    step=timedelta(minutes=5), node_runs_for_last=1500, first_id=first,
+                    status=demo_status, duration_ms=demo_duration)
+    broken = services.workflows.add(Workflow(name="Broken feed", nodes=(
+        Node(id="candles", type="market.candles", params={"symbol": "NOSUCH"}),)))
+    await services.start_engine()
+    engine.scheduling.run_now(workflow_id=1, payload={
+        "ticker": "EURUSD", "action": "buy", "price": 1.0842, "source": "TradingView alert"})
+    for workflow_id in (2, 3, 1, 2, broken.id, 3, 1):
+        await asyncio.sleep(0.25)
+        engine.scheduling.run_now(workflow_id=workflow_id)
+    queue = engine.scheduling._queue  # noqa: SLF001 - demo data: jobs due later stay pending
+    for minutes, workflow_id in ((12, 2), (30, 3)):
+        due = datetime.now(UTC) + timedelta(minutes=minutes)
+        queue.enqueue(NewJob(workflow_id=workflow_id, scheduled_at=due, created_at=now,
+                             idempotency_key=f"demo-later-{minutes}", priority=1,
+                             trigger_type="cron"))
+    monitor.reload()
+    await settle(app, 2.0)
+    for theme in ("dark", "light"):
+        window.theme_actions[theme].trigger()
+        window.show_area("Queue")
+        await settle(app, 0.8)
+        save(window, f"queue-{theme}")
+    daily = min((j for j in monitor.model.jobs() if j.workflow_id == 1 and j.execution_id),
+                key=lambda j: j.id)
+    window.open_execution(daily.execution_id)
+    await settle(app, 2.5)
+    for theme in ("dark", "light"):
+        window.theme_actions[theme].trigger()
+        await settle(app, 0.8)
+        save(window, f"history-{theme}")
+    window.theme_actions["dark"].trigger()
+    for tab, name in ((1, "nodes"), (2, "payload")):
+        history.detail.tabs.setCurrentIndex(tab)
+        await settle(app, 0.4)
+        save(window, f"history-{name}-dark")
+    breakout = [j for j in monitor.model.jobs() if j.workflow_id == 2 and j.execution_id]
+    if breakout:  # the simulated EURUSD decides whether the breakout placed an order
+        window.open_execution(breakout[-1].execution_id)
+        history.detail.tabs.setCurrentIndex(3)
+        await settle(app, 1.5)
+        save(window, "history-orders-dark")
+    await services.stop_engine()
+
+
 async def main(app: QApplication) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,6 +296,7 @@ async def main(app: QApplication) -> None:
             window.theme_actions[theme].trigger()
             window.show_area("Schedules")
             await shoot_scheduling(app, window, theme)
+        await shoot_queue_and_history(app, window, kit.db)
         window.close_for_quit()
         kit.db.close()
 

@@ -4,7 +4,7 @@ column formats SQLAlchemy writes (naive UTC "YYYY-MM-DD HH:MM:SS.ffffff")."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from agentic_desktop.store.db import Database
@@ -32,23 +32,27 @@ def _ts(t: datetime) -> str:
 
 def seed_executions(db: Database, count: int, *, workflows: Sequence[tuple[int, str]],
                     start: datetime = T0, step: timedelta = timedelta(minutes=5),
-                    node_runs_for_last: int = 0) -> None:
-    """Executions 1..count (i-th started at start + i*step), round-robin over `workflows`
-    ((id, name) pairs that exist). The newest `node_runs_for_last` get 4 node runs each."""
+                    node_runs_for_last: int = 0, first_id: int = 1,
+                    status: Callable[[int], str] = status_of,
+                    duration_ms: Callable[[int], float] | None = None) -> None:
+    """Executions first_id..first_id+count-1 (the i-th started at start + i*step),
+    round-robin over `workflows` ((id, name) pairs that exist). The newest
+    `node_runs_for_last` get 4 node runs each. `status` and `duration_ms` (of i) default to
+    the patterns the tests assert (status_of, 50 + (i % 37) * 10 ms)."""
     executions, metrics, runs = [], [], []
-    for i in range(1, count + 1):
+    for i in range(first_id, first_id + count):
         workflow_id, name = workflows[i % len(workflows)]
-        status = status_of(i)
-        started = start + step * i
-        total_ms = 50.0 + (i % 37) * 10.0
+        run_status = status(i)
+        started = start + step * (i - first_id + 1)
+        total_ms = duration_ms(i) if duration_ms is not None else 50.0 + (i % 37) * 10.0
         finished = started + timedelta(milliseconds=total_ms)
-        error = "node 'rsi' failed: not enough bars" if status == "failed" else None
-        executions.append((i, workflow_id, name, trigger_of(i), f"seed:{i}", status,
+        error = "node 'rsi' failed: not enough bars" if run_status == "failed" else None
+        executions.append((i, workflow_id, name, trigger_of(i), f"seed:{i}", run_status,
                            _ts(started), _ts(finished), error, "{}"))
-        failed = 1 if status == "failed" else 0
+        failed = 1 if run_status == "failed" else 0
         metrics.append((i, 4, 4 - failed, failed, total_ms, total_ms / 4, 20.0 + i % 7,
                         _ts(finished)))
-        if i > count - node_runs_for_last:
+        if i >= first_id + count - node_runs_for_last:
             for seq, node_type in enumerate(NODE_TYPES):
                 runs.append((i, seq, f"n{seq}", node_type, "succeeded",
                              _ts(started + timedelta(milliseconds=seq * 10)),

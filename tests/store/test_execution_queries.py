@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -112,16 +111,15 @@ def test_time_per_node_type_over_the_newest_runs(repo: SqlExecutionRepository) -
     assert repo.time_per_node_type(ExecutionFilter(workflow_id=2), last=1000)[0].runs == 25
 
 
-def test_hundred_thousand_rows_page_and_count_fast(db: Database) -> None:
+def test_hundred_thousand_rows_keyset_pages_and_indexed_range(db: Database) -> None:
+    # Timings are in tests/benchmarks/bench_history.py; here: correctness at scale and plans.
     seed_executions(db, 100_000, workflows=[(1, "Alpha"), (2, "Beta")])
     repo = SqlExecutionRepository(db)
-    t0 = time.perf_counter()
     rows = repo.page(ALL, limit=200)
     deep = repo.page(ALL, limit=200, before_id=50_000)
-    elapsed = time.perf_counter() - t0
     assert rows[0].execution_id == 100_000 and deep[0].execution_id == 49_999
+    assert len(deep) == 200 and deep[-1].execution_id == 49_800
     assert repo.count(ExecutionFilter(status="failed")) == 10_000
-    assert elapsed < 1.0  # generous: a page is a few ms (bench_history.py has the figures)
     plan = " ".join(str(r) for r in db.engine.connect().exec_driver_sql(
         "EXPLAIN QUERY PLAN SELECT id FROM executions WHERE started_at >= '2025-03-01' "
         "AND started_at < '2025-03-02'").all())

@@ -72,11 +72,11 @@ def test_hundred_thousand_rows_open_with_one_page_and_fetch_more(
         await until(lambda: model.rowCount() > 2 * PAGE_SIZE)
         assert model.rowCount() % PAGE_SIZE == 0 and model.rowCount() < ROWS
         assert model.index(0, 3).data() == status_of(ROWS)
-        await until(lambda: view.charts.data is not None)
+        await until(lambda: view.charts is not None and view.charts.data is not None)
         assert len(view.charts.data.durations) == 1000
         assert {t.node_type for t in view.charts.data.node_types} >= {"indicator.rsi"}
         view.table.selectRow(0)
-        await until(lambda: view.detail.result is not None)
+        await until(lambda: view.detail is not None and view.detail.result is not None)
         assert view.detail.result.execution_id == ROWS
         assert len(view.detail.gantt.rows) == 4
 

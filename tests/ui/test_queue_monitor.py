@@ -55,7 +55,8 @@ def test_interval_schedule_fires_live_into_the_monitor_and_history(
         window.show_area("Queue")
         await until(lambda: monitor.loaded)
         assert monitor.stack.currentWidget() is monitor.empty
-        assert "Nothing queued" in monitor.empty.body.text()
+        assert monitor.empty.title.text() == "Nothing queued"
+        assert "Schedule a workflow or press Run now" in monitor.empty.body.text()
         loads_before = monitor.updates
         saved = engine.scheduling.create_schedule(ScheduleCreate(
             workflow_id=1, trigger_type="time", trigger_config={"interval_seconds": 1},

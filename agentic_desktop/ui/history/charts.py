@@ -3,6 +3,7 @@ rate per day, and average time per node type, for the history's current filter."
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -57,14 +58,18 @@ class MetricsCharts(QWidget):
             return
         xs = [p.started_at.timestamp() for p in points]
         ys = [p.total_time_ms for p in points]
-        plot.plot(xs, ys, pen=pg.mkPen(status_hex("running"), width=1.5))
+        window = max(len(ys) // 40, 5)
+        trend = [statistics.median(ys[max(0, i - window):i + 1]) for i in range(len(ys))]
         bad = [(x, y) for x, y, p in zip(xs, ys, points, strict=True) if p.status != "completed"]
         good = [(x, y) for x, y, p in zip(xs, ys, points, strict=True) if p.status == "completed"]
         size = 5 if len(points) < 300 else 3
         for pts, status in ((good, "completed"), (bad, "failed")):
             if pts:
+                brush = pg.mkColor(status_hex(status))
+                brush.setAlpha(150)
                 plot.plot([x for x, _ in pts], [y for _, y in pts], pen=None, symbol="o",
-                          symbolSize=size, symbolBrush=status_hex(status), symbolPen=None)
+                          symbolSize=size, symbolBrush=brush, symbolPen=None)
+        plot.plot(xs, trend, pen=pg.mkPen(status_hex("running"), width=2))
         span = max(xs[-1] - xs[0], 60.0)
         plot.setXRange(xs[0] - span * 0.02, xs[-1] + span * 0.02, padding=0)
         plot.setYRange(0, max(ys) * 1.15 or 1.0, padding=0)

@@ -117,7 +117,7 @@ class ExecutionDetail(QWidget):
         self.nodes.setHeaderLabels(["Node", "Type", "Status", "Duration", "Output / error"])
         self.nodes.setAlternatingRowColors(True)
         self.nodes.setUniformRowHeights(True)
-        for col, width in enumerate((120, 130, 80, 70)):
+        for col, width in enumerate((110, 140, 84, 70)):
             self.nodes.setColumnWidth(col, width)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.payload = QPlainTextEdit()
@@ -206,6 +206,8 @@ class ExecutionDetail(QWidget):
                 child.setToolTip(4, json.dumps(value, indent=2, default=str))
                 item.addChild(child)
             self.nodes.addTopLevelItem(item)
+        if len(r.node_runs) <= 20:
+            self.nodes.expandAll()
 
     def _fill_orders(self, orders: list[PlacedOrder]) -> None:
         self.order_table.setRowCount(len(orders))

@@ -21,7 +21,7 @@ class GanttChart(pg.PlotWidget):  # type: ignore[misc]
         self.hideButtons()
         self.setMouseEnabled(x=True, y=False)
         self.getViewBox().invertY(True)
-        self.setLabel("bottom", "ms since the run started")
+        self.setLabel("bottom", "ms since the first node started")
         self.showGrid(x=True, y=False, alpha=0.12)
         self.getAxis("left").setWidth(130)
         self.setProperty("chart_title", "Node timeline")
@@ -37,7 +37,9 @@ class GanttChart(pg.PlotWidget):  # type: ignore[misc]
         self.bars = None
         if result is None:
             return
-        t0 = result.started_at
+        # From the first node's start: the run's own start includes writing its record.
+        starts = [r.started_at for r in result.node_runs if r.started_at is not None]
+        t0 = min(starts) if starts else result.started_at
         for run in result.node_runs:
             start = ((run.started_at - t0).total_seconds() * 1000.0
                      if run.started_at is not None else 0.0)

@@ -35,7 +35,13 @@ from agentic_desktop.ui.empty_state import EmptyState
 from agentic_desktop.ui.history.export import write_csv
 from agentic_desktop.ui.history.filters import HistoryFilterBar
 from agentic_desktop.ui.history.model import ROW_ROLE, ExecutionsModel
-from agentic_desktop.ui.monitor.format import read_off_thread, view_stylesheet
+from agentic_desktop.ui.monitor.format import (
+    charts_ready,
+    loop_running,
+    preload_charts_soon,
+    read_off_thread,
+    view_stylesheet,
+)
 from agentic_desktop.ui.services import EngineAdmin
 
 HEAD_DEBOUNCE_MS = 250
@@ -59,6 +65,7 @@ class HistoryView(QWidget):
         self.detail: Any = None  # ExecutionDetail and MetricsCharts import pyqtgraph:
         self.charts: Any = None  # built on first show
         self.activated = False
+        self._graphs: asyncio.Task[Any] | None = None
         self.export_dialog: QFileDialog | None = None
         self._detail_request = 0
         self._pending_select: int | None = None
@@ -71,6 +78,7 @@ class HistoryView(QWidget):
         self.model.count_changed.connect(self._show_count)
         self.model.page_loaded.connect(lambda _n: self._select_pending())
         self.setStyleSheet(view_stylesheet())
+        preload_charts_soon(self)
 
     def _build(self) -> None:
         title = QLabel("Execution history")
@@ -104,7 +112,7 @@ class HistoryView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for col, width in enumerate((142, 170, 64, 84, 70, 64, 52, 70)):
+        for col, width in enumerate((136, 152, 62, 80, 64, 62, 48, 66)):
             header.resizeSection(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.detail_holder = QWidget()
@@ -152,9 +160,20 @@ class HistoryView(QWidget):
         self.table.viewport().update()
 
     def activate(self) -> None:
-        if self.activated or self.engine is None:
+        """First show: the first page at once; the detail pane and charts once pyqtgraph
+        is imported (in a worker thread, see format.charts_ready)."""
+        if self.activated or self.engine is None or not loop_running():
             return
         self.activated = True
+        self.reload_workflows()
+        self.apply_filters()
+        self._graphs = self.bridge.run_task(self._build_graphs(),
+                                            title="The history charts failed")
+
+    async def _build_graphs(self) -> None:
+        await charts_ready()
+        if not shiboken6.isValid(self):
+            return
         from agentic_desktop.ui.history.charts import MetricsCharts
         from agentic_desktop.ui.history.detail import ExecutionDetail
 
@@ -164,10 +183,9 @@ class HistoryView(QWidget):
             box = holder.layout()
             assert box is not None
             box.addWidget(part)
-        self.top.setSizes([760, 520])
+        self.top.setSizes([700, 580])
         self.split.setSizes([560, 220])
-        self.reload_workflows()
-        self.apply_filters()
+        self.load_charts()
 
     def reload_workflows(self) -> None:
         workflows = self.workflows
@@ -242,12 +260,15 @@ class HistoryView(QWidget):
         async def load() -> tuple[ExecutionResult, list[Any]]:
             from agentic_desktop.ui.history.detail import orders_of
 
+            if self._graphs is not None:
+                await asyncio.shield(self._graphs)  # the detail pane exists from here on
             result = await asyncio.to_thread(engine.scheduling.get_execution, execution_id)
             recent = await engine.broker.recent_orders(RECENT_ORDERS)
             return result, orders_of(result, recent)
 
         def shown(value: tuple[ExecutionResult, list[Any]]) -> None:
-            if shiboken6.isValid(self) and request == self._detail_request:
+            if (shiboken6.isValid(self) and request == self._detail_request
+                    and self.detail is not None):
                 self.detail.show_execution(*value)
                 self.detail_shown.emit(execution_id)
 

@@ -3,6 +3,7 @@ throughput (finished jobs per minute, bars). Imported lazily: pyqtgraph costs st
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pyqtgraph as pg
@@ -78,6 +79,9 @@ class QueueChart(QWidget):
         top_depth = max(ys, default=0)
         top_rate = max(counts, default=0)
         self.depth_plot.setXRange(start, end, padding=0)
-        self.depth_plot.setYRange(0, max(top_depth * 1.2, 4), padding=0)
         self.rate_plot.setXRange(start, end, padding=0)
-        self.rate_plot.setYRange(0, max(top_rate * 1.2, 4), padding=0)
+        for plot, top in ((self.depth_plot, top_depth), (self.rate_plot, top_rate)):
+            limit = max(math.ceil(top * 1.2), 4)
+            plot.setYRange(0, limit, padding=0)
+            step = max(math.ceil(limit / 4), 1)  # counts: whole-number ticks
+            plot.getAxis("left").setTickSpacing(step, step)

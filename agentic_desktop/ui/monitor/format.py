@@ -4,12 +4,14 @@ local-time and duration text, and off-thread reads whose result reaches a live w
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor
 
 from agentic_desktop.ui import theme
@@ -53,6 +55,8 @@ def local_time(value: datetime | None, *, date: bool = True) -> str:
 def duration_text(ms: float | None) -> str:
     if ms is None:
         return "—"
+    if ms < 10:
+        return f"{ms:.2f} ms" if ms < 1 else f"{ms:.1f} ms"
     if ms < 1000:
         return f"{ms:.0f} ms"
     seconds = ms / 1000
@@ -71,9 +75,7 @@ def read_off_thread(bridge: EngineBridge, owner: QObject, fn: Callable[..., T], 
     """Run a blocking store read in a worker thread; deliver the result on the GUI thread,
     unless `owner` was deleted meanwhile (a closed window). Without a running loop (a timer
     firing while the app shuts down) nothing is started and None is returned."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    if not loop_running():
         if on_error is not None:
             on_error("the event loop is not running")
         return None
@@ -102,3 +104,46 @@ QLabel#SectionTitle {{ font-weight: 600; color: {c.text}; }}
 QLabel#Hint {{ color: {c.muted}; }}
 QTableView {{ gridline-color: {c.alt_base}; }}
 """
+
+
+_CHART_MODULES = ("pyqtgraph", "agentic_desktop.ui.monitor.chart",
+                  "agentic_desktop.ui.history.charts", "agentic_desktop.ui.history.detail")
+_charts_import: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
+
+
+def _import_chart_modules() -> None:
+    for name in _CHART_MODULES:
+        importlib.import_module(name)
+
+
+def charts_ready() -> asyncio.Future[None]:
+    """pyqtgraph and the chart widgets' modules (~0.4 s of imports), imported once in a
+    worker thread: the Queue and History pages await this before building their charts, so
+    neither start-up nor opening a page freezes the GUI for it."""
+    loop = asyncio.get_running_loop()
+    if all(name in sys.modules for name in _CHART_MODULES):
+        done: asyncio.Future[None] = loop.create_future()
+        done.set_result(None)
+        return done
+    if loop not in _charts_import:
+        _charts_import.clear()  # a previous loop (tests) is gone
+        _charts_import[loop] = asyncio.ensure_future(asyncio.to_thread(_import_chart_modules))
+    return _charts_import[loop]
+
+
+def loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def preload_charts_soon(owner: QObject, delay_ms: int = 1500) -> None:
+    """Start the chart imports in the background shortly after start-up (when idle)."""
+
+    def start() -> None:
+        if shiboken6.isValid(owner) and loop_running():
+            charts_ready()
+
+    QTimer.singleShot(delay_ms, owner, start)

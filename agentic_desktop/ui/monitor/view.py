@@ -9,6 +9,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -41,7 +42,13 @@ from agentic_desktop.engine.ports import WorkflowRepository
 from agentic_desktop.ui.bridge import EngineBridge
 from agentic_desktop.ui.empty_state import EmptyState
 from agentic_desktop.ui.monitor.cards import StatusCards
-from agentic_desktop.ui.monitor.format import read_off_thread, view_stylesheet
+from agentic_desktop.ui.monitor.format import (
+    charts_ready,
+    loop_running,
+    preload_charts_soon,
+    read_off_thread,
+    view_stylesheet,
+)
 from agentic_desktop.ui.monitor.jobs_model import (
     JOB_ROLE,
     STATUS_FILTERS,
@@ -55,9 +62,9 @@ INITIAL_JOBS = 500
 DEBOUNCE_MS = 40
 CANCELLABLE = frozenset({"pending", "retrying", "running"})
 EMPTY_TITLE = "Nothing queued"
-EMPTY_BODY = ("Nothing queued. Schedule a workflow or press Run now in the editor: its jobs "
-              "appear here live with their status, attempts and timing, and finished runs "
-              "open in History.")
+EMPTY_BODY = ("Schedule a workflow or press Run now in the editor: its jobs appear here "
+              "live with their status, attempts and timing, and finished runs open in "
+              "History.")
 
 
 class QueueMonitorView(QWidget):
@@ -75,6 +82,7 @@ class QueueMonitorView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.series = QueueSeries()
         self.chart: Any = None  # QueueChart, built on first show (pyqtgraph is imported then)
+        self._chart_task: asyncio.Task[Any] | None = None
         self.loaded = False
         self.loading = False
         self.updates = 0  # event-driven refreshes applied (tests and benchmarks read it)
@@ -88,6 +96,7 @@ class QueueMonitorView(QWidget):
         self._ticks = 0
         bridge.engine_event.connect(self._on_event)
         self._restyle()
+        preload_charts_soon(self)
 
     # -- construction --------------------------------------------------------------------
 
@@ -192,17 +201,26 @@ class QueueMonitorView(QWidget):
         self.table.viewport().update()
 
     def activate(self) -> None:
-        """First show: build the chart and load the recent jobs once."""
-        if self.chart is None:
-            from agentic_desktop.ui.monitor.chart import QueueChart
-
-            self.chart = QueueChart(self.series)
-            holder = self.chart_holder.layout()
-            assert holder is not None
-            holder.addWidget(self.chart)
-            self.splitter.setSizes([420, 200])
+        """First show: load the recent jobs once; build the chart once pyqtgraph is in."""
+        if not loop_running():
+            return  # shown before the loop runs: the next show activates
         if self.engine is not None and not self.loaded and not self.loading:
             self.reload()
+        if self._chart_task is None:
+            self._chart_task = self.bridge.run_task(self._build_chart(),
+                                                    title="The queue chart failed")
+
+    async def _build_chart(self) -> None:
+        await charts_ready()
+        if not shiboken6.isValid(self):
+            return
+        from agentic_desktop.ui.monitor.chart import QueueChart
+
+        self.chart = QueueChart(self.series)
+        holder = self.chart_holder.layout()
+        assert holder is not None
+        holder.addWidget(self.chart)
+        self.splitter.setSizes([420, 200])
 
     def reload(self) -> asyncio.Task[Any] | None:
         if self.engine is None:
