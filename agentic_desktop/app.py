@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import logging.handlers
 import signal
@@ -291,8 +292,13 @@ def run_gui(data_dir: Path, argv: list[str]) -> int:
                     f"another Agentic Desktop{f' (pid {pid})' if pid else ''} runs the "
                     f"scheduler for {data_dir}. The editor works here; schedules run there. "
                     "Stop the other one and restart to run them here.")
-            services.secrets.describe()  # opens the keyring now, after the first frame
-            await runtime.start(api_options(runtime, None))
+            # After the first frame, the slow parts run in a thread so the window answers
+            # meanwhile: the keyring probe (dbus) and the web stack's imports.
+            await asyncio.to_thread(services.secrets.describe)
+            options = api_options(runtime, None)
+            if options.enabled:
+                await asyncio.to_thread(importlib.import_module, "agentic_desktop.api.server")
+            await runtime.start(options)
 
         async def stop_engine() -> None:
             try:
