@@ -10,15 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QHideEvent, QShowEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMenu,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from agentic_desktop.domain.errors import NotFoundError
-from agentic_desktop.domain.jobs import RETRYABLE_STATUSES, QueuedJob, QueueStatus
+from agentic_desktop.domain.jobs import QueuedJob, QueueStatus
 from agentic_desktop.engine.events import (
     Event,
     JobFinished,
@@ -41,6 +40,7 @@ from agentic_desktop.engine.events import (
 from agentic_desktop.engine.ports import WorkflowRepository
 from agentic_desktop.ui.bridge import EngineBridge
 from agentic_desktop.ui.empty_state import EmptyState
+from agentic_desktop.ui.monitor.actions import JobActionsMixin
 from agentic_desktop.ui.monitor.cards import StatusCards
 from agentic_desktop.ui.monitor.format import (
     charts_ready,
@@ -50,7 +50,6 @@ from agentic_desktop.ui.monitor.format import (
     view_stylesheet,
 )
 from agentic_desktop.ui.monitor.jobs_model import (
-    JOB_ROLE,
     STATUS_FILTERS,
     JobsFilter,
     JobsModel,
@@ -60,14 +59,13 @@ from agentic_desktop.ui.services import EngineAdmin
 
 INITIAL_JOBS = 500
 DEBOUNCE_MS = 40
-CANCELLABLE = frozenset({"pending", "retrying", "running"})
 EMPTY_TITLE = "Nothing queued"
 EMPTY_BODY = ("Schedule a workflow or press Run now in the editor: its jobs appear here "
               "live with their status, attempts and timing, and finished runs open in "
               "History.")
 
 
-class QueueMonitorView(QWidget):
+class QueueMonitorView(JobActionsMixin, QWidget):
     open_execution = Signal(int)  # execution id
 
     def __init__(self, engine: EngineAdmin | None, workflows: WorkflowRepository,
@@ -334,87 +332,6 @@ class QueueMonitorView(QWidget):
 
     def _update_empty(self) -> None:
         self.stack.setCurrentWidget(self.table if self.model.rowCount() else self.empty)
-
-    # -- actions -------------------------------------------------------------------------
-
-    def selected_job(self) -> QueuedJob | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        job = rows[0].data(JOB_ROLE)
-        return job if isinstance(job, QueuedJob) else None
-
-    def select_job(self, job_id: int) -> bool:
-        row = self.model.row_of(job_id)
-        if row is None:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectRow(index.row())
-        self._update_buttons()
-        return True
-
-    def _update_buttons(self) -> None:
-        job = self.selected_job()
-        self.buttons["cancel"].setEnabled(job is not None and job.status in CANCELLABLE)
-        self.buttons["retry"].setEnabled(job is not None and job.status in RETRYABLE_STATUSES)
-        self.buttons["open"].setEnabled(job is not None and job.execution_id is not None)
-
-    def context_menu(self, job: QueuedJob) -> QMenu:
-        menu = QMenu(self)
-        actions: list[tuple[str, bool, Any]] = [
-            ("Cancel job", job.status in CANCELLABLE, lambda: self.cancel(job.id)),
-            ("Retry", job.status in RETRYABLE_STATUSES, lambda: self.retry(job.id)),
-            ("Open execution", job.execution_id is not None,
-             lambda: self.open_execution.emit(job.execution_id)),
-        ]
-        for text, enabled, slot in actions:
-            action = QAction(text, menu)
-            action.setEnabled(enabled)
-            action.triggered.connect(lambda _c=False, s=slot: s())
-            menu.addAction(action)
-        return menu
-
-    def _show_context_menu(self, pos: QPoint) -> None:
-        index: QModelIndex = self.table.indexAt(pos)
-        if not index.isValid():
-            return
-        self.table.selectRow(index.row())
-        job = index.data(JOB_ROLE)
-        if isinstance(job, QueuedJob):
-            menu = self.context_menu(job)
-            menu.aboutToHide.connect(menu.deleteLater)
-            menu.popup(self.table.viewport().mapToGlobal(pos))
-
-    def cancel_selected(self) -> None:
-        job = self.selected_job()
-        if job is not None:
-            self.cancel(job.id)
-
-    def retry_selected(self) -> None:
-        job = self.selected_job()
-        if job is not None:
-            self.retry(job.id)
-
-    def open_selected_execution(self) -> None:
-        job = self.selected_job()
-        if job is not None and job.execution_id is not None:
-            self.open_execution.emit(job.execution_id)
-
-    def cancel(self, job_id: int) -> asyncio.Task[Any] | None:
-        if self.engine is None:
-            return None
-        scheduling = self.engine.scheduling
-        return read_off_thread(self.bridge, self, scheduling.cancel_job, job_id,
-                               on_done=lambda outcome: self._changed(outcome.job),
-                               title=f"Job {job_id} could not be cancelled")
-
-    def retry(self, job_id: int) -> asyncio.Task[Any] | None:
-        if self.engine is None:
-            return None
-        return read_off_thread(self.bridge, self, self.engine.scheduling.retry_job, job_id,
-                               on_done=self._changed, title=f"Job {job_id} could not be retried")
 
     def _changed(self, job: QueuedJob) -> None:
         self.model.upsert(job)
