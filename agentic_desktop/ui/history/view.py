@@ -8,6 +8,7 @@ from engine events (RunStarted/RunFinished), merged at the top of the table."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -165,27 +166,39 @@ class HistoryView(QWidget):
         if self.activated or self.engine is None or not loop_running():
             return
         self.activated = True
+        first_page = asyncio.Event()
+        self.model.page_loaded.connect(lambda _n: first_page.set())
         self.reload_workflows()
         self.apply_filters()
-        self._graphs = self.bridge.run_task(self._build_graphs(),
+        self._graphs = self.bridge.run_task(self._build_graphs(first_page),
                                             title="The history charts failed")
 
-    async def _build_graphs(self) -> None:
+    async def _build_graphs(self, first_page: asyncio.Event) -> None:
         await charts_ready()
+        with contextlib.suppress(TimeoutError):  # rows first, then the heavier widgets
+            await asyncio.wait_for(first_page.wait(), 2.0)
         if not shiboken6.isValid(self):
             return
         from agentic_desktop.ui.history.charts import MetricsCharts
         from agentic_desktop.ui.history.detail import ExecutionDetail
 
+        # One part per loop turn: each builds and paints in its own short frame.
         self.detail = ExecutionDetail()
-        self.charts = MetricsCharts()
-        for holder, part in ((self.detail_holder, self.detail), (self.charts_holder, self.charts)):
-            box = holder.layout()
-            assert box is not None
-            box.addWidget(part)
+        self._place(self.detail_holder, self.detail)
         self.top.setSizes([700, 580])
+        await asyncio.sleep(0.03)
+        if not shiboken6.isValid(self):
+            return
+        self.charts = MetricsCharts()
+        self._place(self.charts_holder, self.charts)
         self.split.setSizes([560, 220])
         self.load_charts()
+
+    @staticmethod
+    def _place(holder: QWidget, part: QWidget) -> None:
+        box = holder.layout()
+        assert box is not None
+        box.addWidget(part)
 
     def reload_workflows(self) -> None:
         workflows = self.workflows
