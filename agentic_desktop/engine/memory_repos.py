@@ -2,10 +2,13 @@
 same suite over in-memory and SQLite repositories; benchmarks use these to measure the scheduler
 without the disk).
 
-They keep the semantics the SQLite store guarantees: UNIQUE(scheduled_job_id, nominal_fire_utc),
-a unique idempotency key (released after the dedupe window when one is given), the schedule
-advance applied together with the enqueue (one lock = one transaction), claims by (priority
-desc, scheduled_at, id) with a per-user running limit, leases, heartbeats and lease recovery.
+They keep the semantics the SQLite store guarantees, checked by one contract suite run over
+both (tests/store/test_queue_contract.py): UNIQUE(scheduled_job_id, nominal_fire_utc), a unique
+idempotency key (an old holder renamed `<key>:expired:<id>` past the dedupe window, when one is
+given), the schedule advance applied together with the enqueue (one lock = one transaction),
+claims by (priority desc, scheduled_at, id) with a per-user running limit, leases, heartbeats,
+lease recovery and release, the same outcome reasons and the same status figures. What only a
+database does is left out: foreign keys (an unknown workflow, a deleted schedule's jobs).
 Stored values are frozen dataclasses, so callers cannot mutate stored state by accident.
 """
 
@@ -25,9 +28,18 @@ from agentic_desktop.domain.jobs import (
     QueueStatus,
     ScheduledJob,
 )
-from agentic_desktop.engine.ports import NewJob, NewSchedule, ScheduleAdvance
+from agentic_desktop.engine.ports import (
+    LEASE_EXPIRED_REASON,
+    RELEASED_REASON,
+    NewJob,
+    NewSchedule,
+    ScheduleAdvance,
+)
 
 _CLAIMABLE = frozenset({"pending", "retrying"})
+# A recorded-only row (missed, rejected, …) is finished the moment it is written.
+_TERMINAL_ON_INSERT = frozenset({"missed", "rejected", "completed", "failed", "cancelled",
+                                 "timed_out"})
 T = TypeVar("T")
 
 
@@ -50,6 +62,7 @@ class InMemoryScheduleRepository:
 
     def add(self, schedule: NewSchedule) -> ScheduledJob:
         with self._lock:
+            self._check_hook(schedule.hook_id, None)
             row = ScheduledJob(
                 id=self._next_id,
                 workflow_id=schedule.workflow_id,
@@ -87,6 +100,7 @@ class InMemoryScheduleRepository:
     def save(self, schedule: ScheduledJob) -> ScheduledJob:
         with self._lock:
             current = self.get(schedule.id)
+            self._check_hook(schedule.hook_id, schedule.id)
             row = replace(schedule, created_at=current.created_at,
                           trigger_config=dict(schedule.trigger_config))
             self._rows[row.id] = row
@@ -96,6 +110,12 @@ class InMemoryScheduleRepository:
         with self._lock:
             self.get(schedule_id)
             del self._rows[schedule_id]
+
+    def _check_hook(self, hook_id: str | None, own_id: int | None) -> None:
+        if hook_id is not None and any(r.hook_id == hook_id and r.id != own_id
+                                       for r in self._rows.values()):
+            raise UserError(f"webhook id {hook_id!r} is already used by another schedule: "
+                            "create the schedule again to get a new one")
 
     def by_hook(self, hook_id: str) -> ScheduledJob | None:
         with self._lock:
@@ -107,8 +127,8 @@ class InMemoryScheduleRepository:
             row = self.get(schedule_id)
             failures = 0 if success else row.consecutive_failures + 1
             row = replace(row, last_status=status, run_count=row.run_count + 1,
-                          consecutive_failures=failures)
-            if not success and failures >= pause_after and row.is_active:
+                          consecutive_failures=failures, last_run=at)
+            if not success and 0 < pause_after <= failures and row.is_active:
                 row = replace(row, is_active=False, paused_reason=(
                     f"paused after {failures} consecutive failures (last: {status} at "
                     f"{at.isoformat()}): fix the workflow, then resume the schedule"))
@@ -136,7 +156,7 @@ class InMemoryJobQueueRepository:
         self._schedules = schedules
         self._jobs: dict[int, QueuedJob] = {}
         self._nominal: set[tuple[int, datetime]] = set()
-        self._keys: dict[str, tuple[int, datetime]] = {}  # idempotency key -> (job, created)
+        self._keys: dict[str, int] = {}  # idempotency key -> job id
         self._next_id = 1
 
     # -- writing --------------------------------------------------------------------------
@@ -144,34 +164,51 @@ class InMemoryJobQueueRepository:
     def enqueue(self, job: NewJob, *, advance: ScheduleAdvance | None = None,
                 dedupe_window_seconds: float | None = None) -> QueuedJob | None:
         with self._lock:
-            if advance is not None and self._schedules is not None:
-                self._schedules.apply_advance(advance)
-            if job.scheduled_job_id is not None and job.nominal_fire_utc is not None:
-                if (job.scheduled_job_id, job.nominal_fire_utc) in self._nominal:
-                    return None
-            if job.idempotency_key in self._keys:
-                _, created = self._keys[job.idempotency_key]
-                # Like the store: a key is unique, except that with a window a delivery
-                # older than the window no longer blocks a new one.
-                if dedupe_window_seconds is None or job.created_at - created <= timedelta(
-                        seconds=dedupe_window_seconds):
-                    return None
-            row = QueuedJob(
-                id=self._next_id, workflow_id=job.workflow_id, status=job.status,
-                created_at=job.created_at, scheduled_at=job.scheduled_at, user_id=job.user_id,
-                scheduled_job_id=job.scheduled_job_id, priority=job.priority,
-                max_retries=job.max_retries, trigger_type=job.trigger_type,
-                payload=dict(job.payload), nominal_fire_utc=job.nominal_fire_utc,
-                idempotency_key=job.idempotency_key, outcome_reason=job.outcome_reason,
-                attempt=0,
-                completed_at=job.created_at if job.status in ("missed", "rejected") else None,
-            )
-            self._next_id += 1
-            self._jobs[row.id] = row
-            if job.scheduled_job_id is not None and job.nominal_fire_utc is not None:
-                self._nominal.add((job.scheduled_job_id, job.nominal_fire_utc))
-            self._keys[job.idempotency_key] = (row.id, job.created_at)
-            return row
+            if dedupe_window_seconds is not None:
+                self._expire_key(job, dedupe_window_seconds)
+            return self._enqueue_one(job, advance)
+
+    def enqueue_many(self, items: Sequence[tuple[NewJob, ScheduleAdvance | None]]
+                     ) -> list[QueuedJob | None]:
+        with self._lock:
+            return [self._enqueue_one(job, advance) for job, advance in items]
+
+    def _expire_key(self, job: NewJob, window_seconds: float) -> None:
+        """Like the store: a holder of the key created before the window is renamed, so an
+        old delivery no longer blocks a new one."""
+        held = self._keys.get(job.idempotency_key)
+        if held is None:
+            return
+        old = self._jobs[held]
+        if old.created_at < job.created_at - timedelta(seconds=window_seconds):
+            renamed = f"{old.idempotency_key}:expired:{old.id}"
+            self._jobs[held] = replace(old, idempotency_key=renamed)
+            del self._keys[job.idempotency_key]
+            self._keys[renamed] = held
+
+    def _enqueue_one(self, job: NewJob, advance: ScheduleAdvance | None) -> QueuedJob | None:
+        if advance is not None and self._schedules is not None:
+            self._schedules.apply_advance(advance)
+        nominal = (None if job.scheduled_job_id is None or job.nominal_fire_utc is None
+                   else (job.scheduled_job_id, job.nominal_fire_utc))
+        if nominal in self._nominal or job.idempotency_key in self._keys:
+            return None
+        row = QueuedJob(
+            id=self._next_id, workflow_id=job.workflow_id, status=job.status,
+            created_at=job.created_at, scheduled_at=job.scheduled_at, user_id=job.user_id,
+            scheduled_job_id=job.scheduled_job_id, priority=job.priority,
+            max_retries=job.max_retries, trigger_type=job.trigger_type,
+            payload=dict(job.payload), nominal_fire_utc=job.nominal_fire_utc,
+            idempotency_key=job.idempotency_key, outcome_reason=job.outcome_reason,
+            attempt=0,
+            completed_at=job.created_at if job.status in _TERMINAL_ON_INSERT else None,
+        )
+        self._next_id += 1
+        self._jobs[row.id] = row
+        if nominal is not None:
+            self._nominal.add(nominal)
+        self._keys[job.idempotency_key] = row.id
+        return row
 
     def claim(self, *, worker: str, now: datetime, lease_seconds: float,
               max_running_per_user: int) -> QueuedJob | None:
@@ -204,33 +241,32 @@ class InMemoryJobQueueRepository:
                outcome_reason: str | None = None) -> QueuedJob:
         with self._lock:
             row = self.get(job_id)
-            row = replace(row, status=status, completed_at=now, error_message=error,
-                          execution_id=execution_id if execution_id is not None
-                          else row.execution_id,
-                          outcome_reason=outcome_reason, lease_expires_at=None)
-            self._jobs[job_id] = row
-            return row
+            return self._put(replace(
+                row, status=status, completed_at=now, error_message=error,
+                execution_id=execution_id if execution_id is not None else row.execution_id,
+                outcome_reason=outcome_reason, lease_expires_at=None))
 
     def schedule_retry(self, job_id: int, *, at: datetime, error: str,
                        execution_id: int | None = None) -> QueuedJob:
         with self._lock:
             row = self.get(job_id)
-            row = replace(row, status="retrying", retry_count=row.retry_count + 1,
-                          scheduled_at=at, error_message=error, lease_expires_at=None,
-                          execution_id=execution_id if execution_id is not None
-                          else row.execution_id)
-            self._jobs[job_id] = row
-            return row
+            retries = row.retry_count + 1
+            return self._put(replace(
+                row, status="retrying", retry_count=retries, scheduled_at=at,
+                error_message=error, lease_expires_at=None, completed_at=None,
+                outcome_reason=f"retry {retries} of {row.max_retries} after a retryable failure",
+                execution_id=execution_id if execution_id is not None else row.execution_id))
 
     def cancel(self, job_id: int, *, now: datetime, reason: str) -> QueuedJob:
         with self._lock:
             row = self.get(job_id)
             if row.status not in _CLAIMABLE:
-                raise UserError(f"job {job_id} is {row.status}: only a pending or retrying job "
-                                "can be cancelled here")
-            row = replace(row, status="cancelled", completed_at=now, outcome_reason=reason)
-            self._jobs[job_id] = row
-            return row
+                hint = (": cancel it in the worker pool (it is running)"
+                        if row.status == "running"
+                        else ": only a pending or retrying job can be cancelled")
+                raise UserError(f"job {job_id} is {row.status}{hint}")
+            return self._put(replace(row, status="cancelled", completed_at=now,
+                                     outcome_reason=reason, lease_expires_at=None))
 
     def retry(self, job_id: int, *, now: datetime) -> QueuedJob:
         with self._lock:
@@ -238,22 +274,31 @@ class InMemoryJobQueueRepository:
             if row.status not in RETRYABLE_STATUSES:
                 raise UserError(f"job {job_id} is {row.status}: only a failed, cancelled or "
                                 "timed-out job can be retried")
-            row = replace(row, status="pending", scheduled_at=now, completed_at=None,
-                          error_message=None, outcome_reason=None, lease_expires_at=None)
-            self._jobs[job_id] = row
-            return row
+            return self._put(replace(
+                row, status="pending", scheduled_at=now, completed_at=None, error_message=None,
+                lease_expires_at=None, worker=None,
+                outcome_reason=f"retried by hand (was {row.status})"))
 
     def recover_expired(self, *, now: datetime) -> list[QueuedJob]:
+        """Leases that ran out strictly before `now`; attempt and scheduled_at are kept."""
         with self._lock:
-            out = []
-            for row in list(self._jobs.values()):
-                if (row.status == "running" and row.lease_expires_at is not None
-                        and row.lease_expires_at <= now):
-                    row = replace(row, status="pending", lease_expires_at=None, worker=None,
-                                  scheduled_at=now)
-                    self._jobs[row.id] = row
-                    out.append(row)
-            return out
+            return [self._put(replace(row, status="pending", lease_expires_at=None,
+                                      worker=None, outcome_reason=LEASE_EXPIRED_REASON))
+                    for row in sorted(self._jobs.values(), key=lambda j: j.id)
+                    if row.status == "running" and row.lease_expires_at is not None
+                    and row.lease_expires_at < now]
+
+    def release(self, job_id: int, *, worker: str) -> QueuedJob:
+        with self._lock:
+            row = self.get(job_id)
+            if row.status != "running" or row.worker != worker:
+                return row
+            return self._put(replace(row, status="pending", lease_expires_at=None,
+                                     worker=None, outcome_reason=RELEASED_REASON))
+
+    def _put(self, row: QueuedJob) -> QueuedJob:
+        self._jobs[row.id] = row
+        return row
 
     # -- reading --------------------------------------------------------------------------
 
@@ -261,7 +306,8 @@ class InMemoryJobQueueRepository:
         with self._lock:
             row = self._jobs.get(job_id)
             if row is None:
-                raise NotFoundError(f"job {job_id} does not exist: list the queue to find its id")
+                raise NotFoundError(f"job {job_id} does not exist: check the job id in the "
+                                    "queue list")
             return row
 
     def list(self, *, statuses: Sequence[str] | None = None, workflow_id: int | None = None,
@@ -276,21 +322,26 @@ class InMemoryJobQueueRepository:
         return rows[offset:offset + limit]
 
     def started_since(self, *, user_id: int, since: datetime) -> int:
+        """Runs started at or after `since`; a rejected job never ran."""
         with self._lock:
             return sum(1 for j in self._jobs.values() if j.user_id == user_id
-                       and j.started_at is not None and j.started_at >= since)
+                       and j.started_at is not None and j.started_at >= since
+                       and j.status != "rejected")
 
     def status(self, *, now: datetime, day_start: datetime, max_runs_per_day: int,
                user_id: int = 1) -> QueueStatus:
+        """The store's figures (job_repositories._STATUS_SQL), computed over the dict."""
         with self._lock:
             jobs = [j for j in self._jobs.values() if j.user_id == user_id]
         count = {s: sum(1 for j in jobs if j.status == s)
                  for s in ("pending", "running", "retrying")}
         today = [j for j in jobs if j.completed_at is not None and j.completed_at >= day_start]
         waits = [(j.started_at - j.scheduled_at).total_seconds() * 1000 for j in jobs
-                 if j.started_at is not None and j.started_at >= day_start]
+                 if j.started_at is not None and j.started_at >= day_start
+                 and j.status not in ("rejected", "pending", "retrying")]
         durations = [(j.completed_at - j.started_at).total_seconds() * 1000 for j in today
-                     if j.started_at is not None and j.completed_at is not None]
+                     if j.started_at is not None and j.completed_at is not None
+                     and j.status in ("completed", "failed", "timed_out", "cancelled")]
         hour_ago = now - timedelta(hours=1)
         return QueueStatus(
             pending=count["pending"], running=count["running"], retrying=count["retrying"],

@@ -370,16 +370,13 @@ class WorkerPool:
                 log.exception("job %d: heartbeat failed", job_id)
 
     async def _release(self, job: QueuedJob) -> None:
-        now = self._clock.now()
-
-        def release() -> None:
-            # Expire our lease, then recover it: the same path as a crashed worker's job.
-            self._queue.heartbeat(job.id, worker=self.worker_id,
-                                  lease_until=now - timedelta(microseconds=1))
-            self._queue.recover_expired(now=now)
-
-        await asyncio.to_thread(release)
-        log.info("job %d released at shutdown; it runs again at the next start", job.id)
+        """Shutdown: put only this job back to pending (never anyone else's lease)."""
+        released = await asyncio.to_thread(self._queue.release, job.id, worker=self.worker_id)
+        if released.status == "pending":
+            log.info("job %d released at shutdown; it runs again at the next start", job.id)
+        else:
+            log.warning("job %d was no longer ours to release (now %s)", job.id,
+                        released.status)
 
     # -- outcomes ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,7 +38,9 @@ from agentic_desktop.engine.ports import (
     NodeTypeTime,
     StoredWorkflow,
 )
+from agentic_desktop.store import compiled as fast
 from agentic_desktop.store import execution_queries as queries
+from agentic_desktop.store.compiled import Compiled, ts
 from agentic_desktop.store.db import Database
 from agentic_desktop.store.tables import (
     CandleBar,
@@ -149,45 +151,38 @@ class SqlExecutionRepository:
         idempotency_key: str, payload: dict[str, Any], started_at: datetime,
         job_id: int | None = None,
     ) -> int:
-        with self._db.write() as s:
-            row = ExecutionRow(
-                workflow_id=workflow_id, workflow_name=workflow_name, job_id=job_id,
-                trigger=trigger, idempotency_key=idempotency_key, status="running",
-                started_at=started_at, payload=_dumps(payload), user_id=1,
-            )
-            s.add(row)
-            s.flush()
-            return row.id
+        params = {"workflow_id": workflow_id, "workflow_name": workflow_name,
+                  "job_id": job_id, "trigger": trigger, "idempotency_key": idempotency_key,
+                  "started_at": ts(started_at), "payload": _dumps(payload)}
+        with fast.write(self._db.engine) as con:
+            return int(fast.run(con, _START_EXECUTION, params)[0][0])
 
     def finish(self, execution_id: int, result: ExecutionResult) -> None:
-        with self._db.write() as s:
-            row = s.get(ExecutionRow, execution_id)
-            if row is None:
+        """One transaction: the execution's status, its node runs (replaced, not appended,
+        so a repeated finish never duplicates them; one executemany) and its metrics."""
+        key = {"b_execution_id": execution_id}
+        m = result.metrics
+        finished = ts(result.finished_at)
+        runs = [{"execution_id": execution_id, "seq": i, "node_id": r.node_id,
+                 "node_type": r.node_type, "status": r.status, "started_at": ts(r.started_at),
+                 "duration_ms": r.duration_ms, "output_summary": _dumps(r.output_summary),
+                 "error": r.error, "skip_reason": r.skip_reason}
+                for i, r in enumerate(result.node_runs)]
+        with fast.write(self._db.engine) as con:
+            updated = fast.run(con, _FINISH_EXECUTION, {
+                **key, "b_status": result.status, "b_finished_at": finished,
+                "b_error": result.error, "b_failed_node": result.failed_node})
+            if not updated:
                 raise _execution_not_found(execution_id)
-            row.status = result.status
-            row.finished_at = result.finished_at
-            row.error = result.error
-            row.failed_node = result.failed_node
-            # Replacing (not appending) keeps a repeated finish from duplicating node runs.
-            s.execute(delete(NodeRunRow).where(NodeRunRow.execution_id == execution_id))
-            s.execute(delete(ExecutionMetricsRow)
-                      .where(ExecutionMetricsRow.execution_id == execution_id))
-            s.add_all(
-                NodeRunRow(
-                    execution_id=execution_id, seq=i, node_id=r.node_id,
-                    node_type=r.node_type, status=r.status, started_at=r.started_at,
-                    duration_ms=r.duration_ms, output_summary=_dumps(r.output_summary),
-                    error=r.error, skip_reason=r.skip_reason,
-                )
-                for i, r in enumerate(result.node_runs)
-            )
-            m = result.metrics
-            s.add(ExecutionMetricsRow(
-                execution_id=execution_id, total_nodes=m.total_nodes,
-                successful_nodes=m.successful_nodes, failed_nodes=m.failed_nodes,
-                total_time_ms=m.total_time_ms, avg_node_time_ms=m.avg_node_time_ms,
-                memory_used_mb=m.memory_used_mb, created_at=result.finished_at,
-            ))
+            fast.run(con, _DELETE_NODE_RUNS, key)
+            fast.run(con, _DELETE_METRICS, key)
+            if runs:
+                fast.run_many(con, _INSERT_NODE_RUN, runs)
+            fast.run(con, _INSERT_METRICS, {
+                "execution_id": execution_id, "total_nodes": m.total_nodes,
+                "successful_nodes": m.successful_nodes, "failed_nodes": m.failed_nodes,
+                "total_time_ms": m.total_time_ms, "avg_node_time_ms": m.avg_node_time_ms,
+                "memory_used_mb": m.memory_used_mb, "created_at": finished})
 
     def get(self, execution_id: int) -> ExecutionResult:
         with self._db.read() as s:
@@ -281,6 +276,36 @@ def _execution_not_found(execution_id: int) -> NotFoundError:
 def _dumps(value: Any) -> str:
     # default=str: a stray datetime or Decimal in a summary must not fail the whole run record.
     return json.dumps(value, default=str, separators=(",", ":"))
+
+
+# -- execution start/finish: Core statements compiled once (store/compiled.py) ----------
+
+def _insert(table: Table, columns: Sequence[str], **fixed: Any) -> Compiled:
+    values: dict[str, Any] = {c: bindparam(c) for c in columns}
+    values.update(fixed)
+    return Compiled(insert(table).values(values))
+
+
+_E = cast(Table, ExecutionRow.__table__)
+_N = cast(Table, NodeRunRow.__table__)
+_M = cast(Table, ExecutionMetricsRow.__table__)
+_START_EXECUTION = Compiled(
+    insert(_E).values({**{c: bindparam(c) for c in (
+        "workflow_id", "workflow_name", "job_id", "trigger", "idempotency_key", "started_at",
+        "payload")}, "status": "running", "user_id": 1}).returning(_E.c.id))
+_FINISH_EXECUTION = Compiled(
+    update(_E).where(_E.c.id == bindparam("b_execution_id"))
+    .values(status=bindparam("b_status"), finished_at=bindparam("b_finished_at"),
+            error=bindparam("b_error"), failed_node=bindparam("b_failed_node"))
+    .returning(_E.c.id))
+_DELETE_NODE_RUNS = Compiled(delete(_N).where(_N.c.execution_id == bindparam("b_execution_id")))
+_DELETE_METRICS = Compiled(delete(_M).where(_M.c.execution_id == bindparam("b_execution_id")))
+_INSERT_NODE_RUN = _insert(_N, ("execution_id", "seq", "node_id", "node_type", "status",
+                                "started_at", "duration_ms", "output_summary", "error",
+                                "skip_reason"))
+_INSERT_METRICS = _insert(_M, ("execution_id", "total_nodes", "successful_nodes",
+                               "failed_nodes", "total_time_ms", "avg_node_time_ms",
+                               "memory_used_mb", "created_at"))
 
 
 # -- candles ----------------------------------------------------------------------------

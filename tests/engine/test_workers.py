@@ -31,7 +31,7 @@ from agentic_desktop.engine.ports import NewJob, NewSchedule
 from agentic_desktop.engine.workers import WorkerPool
 from agentic_desktop.nodes.registry import NodeRegistry, node
 from agentic_desktop.store import Database, open_database
-from agentic_desktop.store.job_repositories import LEASE_EXPIRED_REASON, SqlJobQueueRepository
+from agentic_desktop.store.job_repositories import RELEASED_REASON, SqlJobQueueRepository
 from agentic_desktop.store.repositories import SqlExecutionRepository, SqlWorkflowRepository
 from agentic_desktop.store.schedule_repositories import SqlScheduleRepository
 from tests.engine.graph_kit import chain, kit_registry
@@ -322,7 +322,7 @@ async def test_stop_lets_short_jobs_finish_and_releases_long_ones(env: Env) -> N
     assert env.status_of(quick.id) == "completed"
     released = env.queue.get(slow.id)
     assert released.status == "pending" and released.worker is None
-    assert released.outcome_reason == LEASE_EXPIRED_REASON and released.attempt == 1
+    assert released.outcome_reason == RELEASED_REASON and released.attempt == 1
     # the next start runs it again (made quick here so the test ends)
     env.workflows.update(slow_wid, Workflow(name="quick now", nodes=(
         Node(id="n0", type="t.const"),), edges=()))
