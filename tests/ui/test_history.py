@@ -17,6 +17,7 @@ from agentic_desktop.domain.runs import ExecutionMetrics, ExecutionResult, NodeR
 from agentic_desktop.domain.trading import Order
 from agentic_desktop.engine.executor import client_order_id
 from agentic_desktop.engine.ports import ExecutionFilter
+from agentic_desktop.engine.schemas import ScheduleCreate
 from agentic_desktop.ui.history.detail import orders_of
 from agentic_desktop.ui.history.export import CSV_COLUMNS
 from agentic_desktop.ui.history.filters import local_midnight_utc
@@ -212,3 +213,28 @@ def test_orders_of_a_run_are_found_by_client_order_id() -> None:
     assert set(found) == {placed, closing}
     assert found[placed].status == "filled" and found[placed].fill_price == 1.1  # live state
     assert found[closing].node_id == "close"
+
+
+def test_open_history_of_one_schedule_from_the_schedules_view(
+        engine_window: MainWindow, engine_kit: Kit, run_async: Run) -> None:
+    window, view = engine_window, engine_window.history_view
+    scheduling = admin(engine_kit).scheduling
+    mine, other = (scheduling.create_schedule(ScheduleCreate(
+        workflow_id=wf_id, trigger_type="manual", name=name)).schedule.id
+        for wf_id, name in ((1, "mine"), (3, "other")))
+
+    async def scenario() -> None:
+        jobs = [scheduling.run_now(schedule_id=s) for s in (mine, other, mine)]
+        await until(lambda: all(scheduling.get_job(j.id).status == "completed" for j in jobs),
+                    timeout=15)
+        assert window.schedules_view is not None
+        window.schedules_view.open_history.emit(mine)  # the Schedules view's History action
+        assert window.current_area() == "History"
+        await until(lambda: view.model.total == 2 and not view.model.loading)
+        assert {r.job_id for r in view.model.rows} == {jobs[0].id, jobs[2].id}
+        assert view.filter_bar.schedule_chip.isVisible()
+        view.filter_bar.schedule_chip.click()  # back to every run
+        await until(lambda: view.model.total == 3 and not view.model.loading)
+        assert not view.filter_bar.schedule_chip.isVisible()
+
+    run_async(engine_running(engine_kit, window, scenario))

@@ -190,7 +190,7 @@ class QueueMonitorView(JobActionsMixin, QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             # The theme's name is set after its palette: restyle once it is.
-            QTimer.singleShot(0, self._restyle)
+            QTimer.singleShot(0, self, self._restyle)
 
     def _restyle(self) -> None:
         self.setStyleSheet(view_stylesheet())
