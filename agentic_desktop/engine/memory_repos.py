@@ -14,11 +14,12 @@ Stored values are frozen dataclasses, so callers cannot mutate stored state by a
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from agentic_desktop.domain.errors import NotFoundError, UserError
 from agentic_desktop.domain.jobs import (
@@ -41,6 +42,12 @@ _CLAIMABLE = frozenset({"pending", "retrying"})
 _TERMINAL_ON_INSERT = frozenset({"missed", "rejected", "completed", "failed", "cancelled",
                                  "timed_out"})
 T = TypeVar("T")
+
+
+def _through_json(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as the store gives it back (stored as JSON text; default=str)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(payload, default=str))
+    return loaded
 
 
 def _evolve(row: T, changes: dict[str, object]) -> T:
@@ -198,7 +205,7 @@ class InMemoryJobQueueRepository:
             created_at=job.created_at, scheduled_at=job.scheduled_at, user_id=job.user_id,
             scheduled_job_id=job.scheduled_job_id, priority=job.priority,
             max_retries=job.max_retries, trigger_type=job.trigger_type,
-            payload=dict(job.payload), nominal_fire_utc=job.nominal_fire_utc,
+            payload=_through_json(job.payload), nominal_fire_utc=job.nominal_fire_utc,
             idempotency_key=job.idempotency_key, outcome_reason=job.outcome_reason,
             attempt=0,
             completed_at=job.created_at if job.status in _TERMINAL_ON_INSERT else None,

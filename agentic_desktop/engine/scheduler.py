@@ -9,7 +9,17 @@ repository persisted, never from the new wall time, so a clock set back cannot r
 nominal time that was already enqueued (the queue's UNIQUE(scheduled_job_id, nominal_fire_utc)
 is the backstop, also against DST doubles and a second process).
 
-Each fire is ONE repository call: the job and the schedule's new next_run/last_run together.
+Writes never run on the event loop (it is the GUI's loop too, and a synchronous=FULL commit
+is an fsync). Each pass takes every due fire off the heap on the loop, plans it there (pure
+work: the next fire, the job rows), then writes the whole pass with ONE
+`JobQueueRepository.enqueue_many` call — one transaction holding every job and every
+schedule's new next_run/last_run — on the scheduler's own database thread, and only when that
+committed moves each schedule on in the heap and announces the jobs. Exactly-once holds as
+before: a fire's job and its advance commit together, and UNIQUE(scheduled_job_id,
+nominal_fire_utc) refuses a repeat. If the batch fails, its fires are written one by one, so
+one bad row cannot hold back the others; a fire whose write failed is tried again a second
+later. Loading at start and re-planning after a clock jump read the repository on that thread
+too. (`upsert`, `load` and `check_clock` stay synchronous for their callers.)
 
 Misfires (the machine slept, the app was closed, the clock jumped ahead) go through
 `domain.schedule.plan_catch_up` with the schedule's policy and grace:
@@ -39,12 +49,14 @@ closed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from agentic_desktop.domain.errors import NotFoundError
 from agentic_desktop.domain.jobs import QueuedJob, ScheduledJob
@@ -73,7 +85,9 @@ from agentic_desktop.engine.triggers.timed import schedule_of, timing_key
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 _RETRY_AFTER_ERROR = timedelta(seconds=1)
+_Item = tuple[NewJob, ScheduleAdvance | None]
 # Price/indicator fires are deduplicated on their idempotency key within this window.
 EVENT_DEDUPE_SECONDS = 24 * 3600.0
 
@@ -102,6 +116,16 @@ class _Timed:
     next_fire: datetime  # == the persisted next_run: the earliest fire not yet enqueued
     version: int
     origin: str | None = None  # why a misfire may be pending: "start", "jump"
+
+
+@dataclass
+class _Firing:
+    """One schedule's share of a pass: its job rows, and where it moves once they commit."""
+
+    entry: _Timed
+    due: datetime  # entry.next_fire when it was taken off the heap (unchanged until commit)
+    items: list[_Item]
+    next_fire: datetime
 
 
 class Scheduler:
@@ -133,6 +157,10 @@ class Scheduler:
         self.market_triggers = MarketTriggers(
             market=market, clock=clock, watch=self.watch, fire=self._fire_market)
         self.jumps_seen = 0
+        # One thread for the scheduler's reads and writes: they never wait behind the worker
+        # pool's calls in the default executor, and passes commit in order.
+        self._db_thread: ThreadPoolExecutor | None = None
+        self._in_flight: set[int] = set()  # schedules whose fire is being written
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -142,7 +170,11 @@ class Scheduler:
         if self._task is not None:
             return
         self._unsubscribe = self._events.subscribe(self._on_event, Event)
-        self.load(origin="start")
+        rows = await self._io(self._schedules.list)
+        persist: list[_Timed] = []
+        self._install(rows, origin="start", persist=persist)
+        if persist:
+            await self._persist_planned(persist)
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="scheduler")
         self.market_triggers.start()
 
@@ -158,15 +190,41 @@ class Scheduler:
                 await task
             except asyncio.CancelledError:
                 pass
+        thread, self._db_thread = self._db_thread, None
+        if thread is not None:  # a write in progress commits (or not) before we return
+            await asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(thread.shutdown, wait=True))
 
     def load(self, *, origin: str = "start") -> None:
-        """(Re)load every schedule from the repository, as at start."""
+        """(Re)load every schedule from the repository, as at start (synchronously: `start`
+        does the same off the loop)."""
+        self._install(self._schedules.list(), origin=origin, persist=None)
+
+    def _install(self, rows: Sequence[ScheduledJob], *, origin: str,
+                 persist: list[_Timed] | None) -> None:
         self._timed.clear()
         self._heap.clear()
-        for job in self._schedules.list():
+        for job in rows:
             if job.is_active:
-                self._add(job, origin=origin)
+                self._add(job, origin=origin, persist=persist)
         self._wake()
+
+    async def _persist_planned(self, entries: list[_Timed]) -> None:
+        """Write the next fires planned while loading (schedules saved without one)."""
+        def write() -> list[ScheduledJob]:
+            return [self._persist_next(e.job, e.next_fire) for e in entries]
+
+        for entry, job in zip(entries, await self._io(write), strict=True):
+            if self._timed.get(job.id) is entry:
+                entry.job = job
+
+    async def _io(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run a repository call on the scheduler's database thread."""
+        if self._db_thread is None:
+            self._db_thread = ThreadPoolExecutor(max_workers=1,
+                                                 thread_name_prefix="scheduler-db")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._db_thread, functools.partial(fn, *args))
 
     # -- changes --------------------------------------------------------------------------
 
@@ -224,19 +282,26 @@ class Scheduler:
     async def run_due(self, now: datetime | None = None) -> list[QueuedJob]:
         """One deterministic step: check for a clock jump, then fire everything due at `now`
         (default: the clock's now). The loop calls this; tests call it directly."""
-        self.check_clock()
-        return self._fire_due(self._clock.now() if now is None else now)
+        if self._jumped():
+            self._replan(await self._io(self._schedules.list))
+        return await self._fire_due(self._clock.now() if now is None else now)
 
     def check_clock(self) -> bool:
         """Compare wall and monotonic time; on a jump re-plan every timed schedule from its
-        persisted next_run and reset market-trigger state."""
+        persisted next_run and reset market-trigger state (reading synchronously; the loop
+        uses `run_due`, which reads off the loop)."""
+        if not self._jumped():
+            return False
+        self._replan(self._schedules.list())
+        return True
+
+    def _jumped(self) -> bool:
         if not self.watch.check():
             return False
         self.jumps_seen += 1
         log.warning("wall clock jumped %+.1f s against monotonic time (sleep/wake or clock "
                     "change): re-planning %d schedules", self.watch.last_jump_seconds,
                     len(self._timed))
-        self._replan()
         return True
 
     async def _loop(self) -> None:
@@ -292,10 +357,12 @@ class Scheduler:
             heapq.heapify(self._heap)
 
     def _add(self, job: ScheduledJob, *, origin: str | None,
-             previous: _Timed | None | bool = False) -> ScheduledJob:
+             previous: _Timed | None | bool = False,
+             persist: list[_Timed] | None = None) -> ScheduledJob:
         """Put a schedule in. `previous` is False when loading (trust the persisted
         next_run: what was due while the app was closed is caught up), else the entry the
-        scheduler had before this upsert (None: new or resumed)."""
+        scheduler had before this upsert (None: new or resumed). A next fire that differs
+        from the stored one is written now, or left in `persist` for the caller to write."""
         if job.trigger_type in MARKET_TRIGGERS:
             self.market_triggers.add(job)
             return job
@@ -324,10 +391,14 @@ class Scheduler:
             log.error("schedule %d is not scheduled: %s", job.id, exc)
             return job
         assert next_fire is not None
-        if next_fire != job.next_run:
-            job = self._persist_next(job, next_fire)
         entry = _Timed(job=job, schedule=schedule, key=key, next_fire=next_fire, version=0,
                        origin=origin)
+        # A fire being written moves next_run itself when it commits (see _settle).
+        if next_fire != job.next_run and job.id not in self._in_flight:
+            if persist is not None:
+                persist.append(entry)
+            else:
+                entry.job = job = self._persist_next(job, next_fire)
         self._timed[job.id] = entry
         self._push(entry, next_fire)
         return job
@@ -339,18 +410,16 @@ class Scheduler:
         except NotFoundError:
             return replace(job, next_run=next_fire)
 
-    def _replan(self) -> None:
-        """After a jump: rebuild the heap from the repository's persisted next_run."""
-        ids = list(self._timed)
+    def _replan(self, rows: Sequence[ScheduledJob]) -> None:
+        """After a jump: rebuild the heap from the persisted next_run of `rows` (every
+        schedule, as the repository lists them)."""
+        stored_by_id = {row.id: row for row in rows}
         self._heap.clear()
-        for schedule_id in ids:
+        for schedule_id in list(self._timed):
             entry = self._timed[schedule_id]
-            try:
-                stored = self._schedules.get(schedule_id)
-            except NotFoundError:
-                del self._timed[schedule_id]
-                continue
-            if not stored.is_active or stored.trigger_type not in TIMED_TRIGGERS:
+            stored = stored_by_id.get(schedule_id)
+            if (stored is None or not stored.is_active
+                    or stored.trigger_type not in TIMED_TRIGGERS):
                 del self._timed[schedule_id]
                 continue
             entry.job = stored
@@ -363,8 +432,37 @@ class Scheduler:
 
     # -- firing ---------------------------------------------------------------------------
 
-    def _fire_due(self, now: datetime) -> list[QueuedJob]:
+    async def _fire_due(self, now: datetime) -> list[QueuedJob]:
+        """Plan every due fire on the loop, write them all in one transaction off the loop,
+        then move the schedules on and announce the jobs."""
+        firings = self._collect(now)
+        if not firings:
+            return []
+        items = [item for firing in firings for item in firing.items]
+        self._in_flight.update(f.entry.job.id for f in firings)
+        try:
+            results = await self._write(items)
+        finally:
+            self._in_flight.difference_update(f.entry.job.id for f in firings)
         out: list[QueuedJob] = []
+        fixes: list[_Timed] = []
+        at = 0
+        for firing in firings:
+            written = results[at:at + len(firing.items)]
+            at += len(firing.items)
+            failed = any(isinstance(r, BaseException) for r in written)
+            self._settle(firing, now, failed, fixes)
+            for (new, _), result in zip(firing.items, written, strict=True):
+                if not isinstance(result, BaseException):
+                    queued = self._announce(new, result)
+                    if queued is not None:
+                        out.append(queued)
+        if fixes:  # schedules re-timed while their fire was being written
+            await self._persist_planned(fixes)
+        return out
+
+    def _collect(self, now: datetime) -> list[_Firing]:
+        out: list[_Firing] = []
         heap, timed, now_us = self._heap, self._timed, _to_us(now)
         while heap and heap[0][0] <= now_us:
             _, schedule_id, version = heapq.heappop(heap)
@@ -372,51 +470,86 @@ class Scheduler:
             if entry is None or entry.version != version:
                 continue
             try:
-                out.extend(self._fire(entry, now))
+                out.append(self._plan(entry, now))
             except ScheduleError as exc:  # e.g. a cron that never fires again
                 log.error("schedule %d stops: %s", schedule_id, exc)
                 del timed[schedule_id]
-                continue
             except Exception:
                 log.exception("schedule %d could not be fired; retrying in %s s",
                               schedule_id, _RETRY_AFTER_ERROR.total_seconds())
                 self._push(entry, now + _RETRY_AFTER_ERROR)
-                continue
-            self._push(entry, entry.next_fire)
         return out
 
-    def _fire(self, entry: _Timed, now: datetime) -> list[QueuedJob]:
+    async def _write(self, items: list[_Item]) -> list[QueuedJob | None | BaseException]:
+        try:
+            return list(await self._io(self._queue.enqueue_many, items))
+        except Exception as exc:
+            if len(items) == 1:
+                log.error("enqueueing %s failed: %s", items[0][0].idempotency_key, exc)
+                return [exc]
+            log.warning("writing %d fires in one transaction failed (%s); writing them one "
+                        "by one", len(items), exc)
+            return await self._io(self._enqueue_each, items)
+
+    def _enqueue_each(self, items: list[_Item]) -> list[QueuedJob | None | BaseException]:
+        out: list[QueuedJob | None | BaseException] = []
+        for new, advance in items:
+            try:
+                out.append(self._queue.enqueue(new, advance=advance))
+            except Exception as exc:
+                log.error("enqueueing %s failed: %s", new.idempotency_key, exc)
+                out.append(exc)
+        return out
+
+    def _settle(self, firing: _Firing, now: datetime, failed: bool,
+                fixes: list[_Timed]) -> None:
+        """After the write: move the schedule on (or retry it), unless it was removed or
+        re-timed meanwhile. An edit that kept the timing left a new entry at the same due
+        time: that one moves on instead."""
+        schedule_id = firing.entry.job.id
+        current = self._timed.get(schedule_id)
+        if current is None:
+            return
+        same = current is firing.entry or (current.key == firing.entry.key
+                                           and current.next_fire == firing.due)
+        if not same:
+            fixes.append(current)  # our advance overwrote its planned next_run
+            return
+        if failed:
+            log.warning("schedule %d: its fire at %s is tried again in %s s", schedule_id,
+                        iso_utc(firing.due), _RETRY_AFTER_ERROR.total_seconds())
+            self._push(current, now + _RETRY_AFTER_ERROR)
+            return
+        current.next_fire, current.origin = firing.next_fire, None
+        self._push(current, firing.next_fire)
+
+    def _plan(self, entry: _Timed, now: datetime) -> _Firing:
         due, schedule, job = entry.next_fire, _schedule(entry), entry.job
         following = schedule.next_fire(due)
         late = (now - due).total_seconds()
         if following > now and late <= self._on_time:
             advance = ScheduleAdvance(schedule_id=job.id, next_run=following, last_run=now)
-            queued = self._enqueue(self._run_job(job, due, now), advance)
-            entry.next_fire, entry.origin = following, None
-            return [queued] if queued is not None else []
+            return _Firing(entry=entry, due=due, next_fire=following,
+                           items=[(self._run_job(job, due, now), advance)])
         return self._catch_up(entry, now)
 
-    def _catch_up(self, entry: _Timed, now: datetime) -> list[QueuedJob]:
+    def _catch_up(self, entry: _Timed, now: datetime) -> _Firing:
         job = entry.job
         plan = plan_catch_up(_schedule(entry), entry.next_fire, now,
                              job.misfire_grace_seconds, job.misfire_policy)
         advance = ScheduleAdvance(schedule_id=job.id, next_run=plan.next_fire, last_run=now)
-        out: list[QueuedJob] = []
+        items: list[_Item] = []
         if plan.missed_count > 0:
             missed = self._missed_job(job, plan.missed, plan.missed_count,
                                       plan.missed_count_exact, now, entry.origin,
                                       ran=plan.nominal is not None)
-            queued = self._enqueue(missed, None if plan.nominal is not None else advance)
-            if queued is not None:
-                out.append(queued)
+            items.append((missed, None if plan.nominal is not None else advance))
         if plan.nominal is not None:
             run = self._run_job(job, plan.nominal, now,
                                 extra={"catch_up": True, "missed": plan.missed_count})
-            queued = self._enqueue(run, advance)
-            if queued is not None:
-                out.append(queued)
-        entry.next_fire, entry.origin = plan.next_fire, None
-        return out
+            items.append((run, advance))
+        return _Firing(entry=entry, due=entry.next_fire, next_fire=plan.next_fire,
+                       items=items)
 
     def _run_job(self, job: ScheduledJob, nominal: datetime, now: datetime,
                  extra: dict[str, Any] | None = None) -> NewJob:
@@ -457,10 +590,8 @@ class Scheduler:
                      "missed_fire_times": [iso_utc(t) for t in listed]},
         )
 
-    def _enqueue(self, new: NewJob, advance: ScheduleAdvance | None,
-                 dedupe_window_seconds: float | None = None) -> QueuedJob | None:
-        queued = self._queue.enqueue(new, advance=advance,
-                                     dedupe_window_seconds=dedupe_window_seconds)
+    def _announce(self, new: NewJob, queued: QueuedJob | None) -> QueuedJob | None:
+        """Publish what an enqueue did (after its commit)."""
         now = new.created_at
         if queued is None:
             log.info("schedule %s: %s was already enqueued; not enqueued again",
@@ -494,7 +625,11 @@ class Scheduler:
             trigger_type=job.trigger_type, payload=payload, nominal_fire_utc=nominal,
         )
         advance = ScheduleAdvance(schedule_id=job.id, next_run=None, last_run=now)
-        return self._enqueue(new, advance, dedupe_window_seconds=EVENT_DEDUPE_SECONDS)
+        # Still written on the loop: MarketTriggers calls this synchronously and uses the
+        # answer; taking it off the loop needs an async fire callback there.
+        queued = self._queue.enqueue(new, advance=advance,
+                                     dedupe_window_seconds=EVENT_DEDUPE_SECONDS)
+        return self._announce(new, queued)
 
     # -- bus ------------------------------------------------------------------------------
 

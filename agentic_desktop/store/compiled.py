@@ -7,7 +7,8 @@ parameters goes to `sqlite3` and a tuple comes back. Only the queue cycle uses t
 claim, heartbeat, finish, release, started_since, execution start/finish); everything else stays
 on `Database.read()/write()`.
 
-Values are stored exactly as SQLAlchemy stores them, so both paths read each other's rows:
+Errors are sqlite3's own (sqlite3.IntegrityError, sqlite3.OperationalError), not wrapped in
+SQLAlchemy's. Values are stored exactly as SQLAlchemy stores them, so both paths read each other's rows:
 datetimes as naive UTC text `YYYY-MM-DD HH:MM:SS.ffffff` (the SQLite dialect's format, which
 also keeps text comparison = time order), aware UTC in Python.
 """
