@@ -4,6 +4,7 @@ through the monitor's context actions; the empty state; the in-memory queue char
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 from PySide6.QtWidgets import QMenu
 
 from agentic_desktop.domain.jobs import QueuedJob
+from agentic_desktop.domain.nodespec import NodeSpec
 from agentic_desktop.domain.workflow import Node, Workflow
+from agentic_desktop.engine.ports import NodeImpl
 from agentic_desktop.engine.schemas import ScheduleCreate
 from agentic_desktop.ui.main_window import MainWindow
 from agentic_desktop.ui.monitor.series import QueueSeries
@@ -191,3 +194,41 @@ def test_queue_series_backfills_the_last_hour_and_follows_events() -> None:
     assert sum(series.throughput(now)[1]) == 3 and series.current_depth() == 3
     later = now + timedelta(minutes=50)
     assert sum(series.throughput(later)[1]) == 2  # job 2 slid out of the hour
+
+
+def test_cancel_a_running_job_from_the_monitor(
+        engine_window: MainWindow, engine_kit: Kit, run_async: Run) -> None:
+    """A test-only node holds its run until released, so the job is reliably running."""
+    window, engine = engine_window, admin(engine_kit)
+    monitor = window.queue_view
+    entered = asyncio.Event()
+
+    async def hold(_ctx: Any) -> dict[str, Any]:
+        entered.set()
+        await asyncio.sleep(60)  # cancelled long before
+        return {}
+
+    catalog = engine_kit.services.catalog
+    catalog.add(NodeImpl(spec=NodeSpec(type_id="test.hold", version=1, category="Notifications",  # type: ignore[attr-defined]
+                                       title="Hold"), run=hold))
+    held = engine_kit.services.workflows.add(Workflow(name="Held", nodes=(
+        Node(id="hold", type="test.hold"),)))
+
+    async def scenario() -> None:
+        window.show_area("Queue")
+        await until(lambda: monitor.loaded)
+        job = engine.scheduling.run_now(workflow_id=held.id)
+        await entered.wait()
+        await until(lambda: (_job(monitor, job.id) or job).status == "running")
+        monitor.select_job(job.id)
+        await asyncio.sleep(1.1)  # the elapsed column ticks while it runs
+        elapsed = monitor.model.index(monitor.model.row_of(job.id), 9).data()
+        assert elapsed.endswith(" s") and float(elapsed.split()[0]) >= 1.0
+        menu = monitor.context_menu(_job(monitor, job.id))  # type: ignore[arg-type]
+        assert not _action(menu, "Retry").isEnabled()
+        _action(menu, "Cancel job").trigger()
+        await until(lambda: (_job(monitor, job.id) or job).status == "cancelled", timeout=15)
+        assert engine.scheduling.get_job(job.id).status == "cancelled"
+        await until(lambda: monitor.cards.cards["running"].value.text() == "0")
+
+    run_async(engine_running(engine_kit, window, scenario))

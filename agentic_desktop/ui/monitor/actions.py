@@ -1,22 +1,23 @@
 """Job actions of the queue monitor: cancel, retry and open execution, from the buttons and
-the table's context menu. Each engine call runs in a worker thread; the changed job goes back
-into the table at once (the engine's events then confirm it)."""
+the table's context menu. The changed job goes back into the table at once (the engine's events
+then confirm it)."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QModelIndex, QPoint, SignalInstance
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QPushButton, QTableView
 
+from agentic_desktop.domain.errors import UserError
 from agentic_desktop.domain.jobs import RETRYABLE_STATUSES, QueuedJob
 from agentic_desktop.ui.bridge import EngineBridge
-from agentic_desktop.ui.monitor.format import read_off_thread
 from agentic_desktop.ui.monitor.jobs_model import JOB_ROLE, JobsFilter, JobsModel
 from agentic_desktop.ui.services import EngineAdmin
 
+T = TypeVar("T")
 CANCELLABLE = frozenset({"pending", "retrying", "running"})
 
 
@@ -99,18 +100,32 @@ class JobActionsMixin:
         if job is not None and job.execution_id is not None:
             self.open_execution.emit(job.execution_id)
 
-    def cancel(self, job_id: int) -> asyncio.Task[Any] | None:
+    def cancel(self, job_id: int) -> bool:
+        """Cancel a pending or retrying job, or tell the worker running it to stop."""
         if self.engine is None:
-            return None
-        scheduling = self.engine.scheduling
-        return read_off_thread(self.bridge, self,  # type: ignore[arg-type]
-                                scheduling.cancel_job, job_id,
-                               on_done=lambda outcome: self._changed(outcome.job),
-                               title=f"Job {job_id} could not be cancelled")
+            return False
+        outcome = self._engine_call(self.engine.scheduling.cancel_job, job_id,
+                                    f"Job {job_id} could not be cancelled")
+        if outcome is not None:
+            self._changed(outcome.job)
+        return outcome is not None
 
-    def retry(self, job_id: int) -> asyncio.Task[Any] | None:
+    def retry(self, job_id: int) -> bool:
+        """Put a failed, cancelled or timed-out job back in the queue."""
         if self.engine is None:
+            return False
+        job = self._engine_call(self.engine.scheduling.retry_job, job_id,
+                                f"Job {job_id} could not be retried")
+        if job is not None:
+            self._changed(job)
+        return job is not None
+
+    def _engine_call(self, fn: Callable[[int], T], job_id: int, title: str) -> T | None:
+        # On the loop thread, like the API's routes: cancelling a running job cancels its
+        # asyncio task and retrying wakes the workers, neither of which is thread-safe. Each
+        # is one short write transaction.
+        try:
+            return fn(job_id)
+        except UserError as exc:
+            self.bridge.task_failed.emit(title, str(exc))
             return None
-        return read_off_thread(self.bridge, self,  # type: ignore[arg-type]
-                                self.engine.scheduling.retry_job, job_id,
-                               on_done=self._changed, title=f"Job {job_id} could not be retried")
