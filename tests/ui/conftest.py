@@ -18,6 +18,14 @@ from agentic_desktop.ui.theme import apply_theme
 from tests.ui.services_kit import Kit, build_kit
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _clear_clipboard_at_exit(qapp: Any) -> Iterator[None]:
+    # Qt's offscreen platform crashes at interpreter exit when the clipboard still holds
+    # our QMimeData (copy/paste tests); xcb, Windows and macOS do not.
+    yield
+    qapp.clipboard().clear()
+
+
 @pytest.fixture
 def kit(data_dir: Path) -> Iterator[Kit]:
     k = build_kit(data_dir)
