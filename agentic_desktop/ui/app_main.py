@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import qasync
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from agentic_desktop.ui import startup
@@ -49,10 +51,32 @@ def run_gui(make_services: Callable[[], UiServices], *, data_dir: Path, argv: li
         services = make_services()
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
+        quit_event = asyncio.Event()
+        keep_alive = _quit_on_signals(loop, quit_event)
         with loop:
-            return loop.run_until_complete(main_coroutine(app, services, instance))
+            code = loop.run_until_complete(
+                main_coroutine(app, services, instance, quit_event=quit_event))
+        keep_alive.stop()
+        return code
     finally:
         instance.release()
+
+
+def _quit_on_signals(loop: asyncio.AbstractEventLoop, quit_event: asyncio.Event) -> QTimer:
+    """SIGTERM (logout, shutdown, `kill`) and Ctrl+C quit the way File → Quit does: the engine
+    stops cleanly and running jobs are released. Python runs signal handlers only when it has
+    control, and Qt's loop sits in C, so a short timer hands control back to Python."""
+
+    def request_quit(signum: int, _frame: object) -> None:
+        log.info("signal %d: quitting", signum)
+        loop.call_soon_threadsafe(quit_event.set)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, request_quit)
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
 
 
 def _make_tray(window: MainWindow, request_quit: Callable[[], None]) -> AppTray | None:
