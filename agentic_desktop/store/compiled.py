@@ -8,9 +8,9 @@ claim, heartbeat, finish, release, started_since, execution start/finish); every
 on `Database.read()/write()`.
 
 Errors are sqlite3's own (sqlite3.IntegrityError, sqlite3.OperationalError), not wrapped in
-SQLAlchemy's. Values are stored exactly as SQLAlchemy stores them, so both paths read each other's rows:
-datetimes as naive UTC text `YYYY-MM-DD HH:MM:SS.ffffff` (the SQLite dialect's format, which
-also keeps text comparison = time order), aware UTC in Python.
+SQLAlchemy's. Values are stored exactly as SQLAlchemy stores them, so both paths read each
+other's rows: datetimes as naive UTC text `YYYY-MM-DD HH:MM:SS.ffffff` (the SQLite dialect's
+format, which also keeps text comparison = time order), aware UTC in Python.
 """
 
 from __future__ import annotations
