@@ -5,6 +5,7 @@ three example workflows installed as 1-3. Import the fixtures into a test module
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ def engine_window(qapp: Any, qtbot: Any, engine_kit: Kit,
     window.show()
     yield window
     window.close_for_quit()
+    # Delete it now, while its loop runs: a window left for the GC would still get later
+    # tests' palette changes with its pyqtgraph charts half torn down.
+    window.deleteLater()
+    qloop.run_until_complete(asyncio.sleep(0.05))
 
 
 async def engine_running(kit: Kit, window: MainWindow,

@@ -101,6 +101,7 @@ def test_filters_by_workflow_status_and_date_range(
         await settle(ROWS // 10)
         assert _statuses(view) == {"failed"} and model.rowCount() == PAGE_SIZE
         workflow_id, _name = names[1]
+        await until(lambda: bar.workflow.count() == len(names) + 1)  # loaded off-thread
         bar.workflow.setCurrentIndex(bar.workflow.findData(workflow_id))
         expected = repo.count(ExecutionFilter(workflow_id=workflow_id, status="failed"))
         await settle(expected)
@@ -138,6 +139,7 @@ def test_csv_export_writes_the_filtered_rows_off_the_gui_thread(
         window.show_area("History")
         bar = view.filter_bar
         await until(lambda: view.model.total == ROWS)
+        await until(lambda: bar.workflow.count() == len(names) + 1)  # loaded off-thread
         bar.workflow.setCurrentIndex(bar.workflow.findData(workflow_id))
         bar.status.setCurrentIndex(bar.status.findData("timed_out"))
         await until(lambda: view.model.total is not None and view.model.total < ROWS)
