@@ -6,6 +6,7 @@ three example workflows installed as 1-3. Import the fixtures into a test module
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,17 @@ from agentic_desktop.ui.services import EngineAdmin
 from agentic_desktop.ui.settings import open_settings
 from agentic_desktop.ui.theme import apply_theme
 from tests.ui.services_kit import Kit, build_kit
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """Autouse, so set up before qloop and torn down after it: collect the closed loop and
+    the cancelled tasks' cycles here, on the GUI thread. Left to the cyclic GC, they may be
+    collected by whatever thread allocates next (a worker in a later test), and a QObject
+    with live timers (qasync's loop timer) destroyed off its thread leaves a dangling timer
+    that crashes a later test's event processing."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -11,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate
+import pytest
+from PySide6.QtCore import QDate, QObject, Signal
+from PySide6.QtWidgets import QFileDialog
 
 from agentic_desktop.domain.runs import ExecutionMetrics, ExecutionResult, NodeRun
 from agentic_desktop.domain.trading import Order
 from agentic_desktop.engine.executor import client_order_id
 from agentic_desktop.engine.ports import ExecutionFilter
 from agentic_desktop.engine.schemas import ScheduleCreate
+from agentic_desktop.ui.history import view as history_view
 from agentic_desktop.ui.history.detail import orders_of
 from agentic_desktop.ui.history.export import CSV_COLUMNS
 from agentic_desktop.ui.history.filters import local_midnight_utc
@@ -28,6 +31,7 @@ from tests.store.execution_seed import T0, seed_executions, status_of
 from tests.ui.conftest import until
 from tests.ui.engine_fixtures import (  # noqa: F401
     admin,
+    collect_on_the_gui_thread,
     engine_kit,
     engine_running,
     engine_window,
@@ -127,8 +131,35 @@ def test_filters_by_workflow_status_and_date_range(
     run_async(engine_running(engine_kit, window, scenario, start=False))
 
 
+class FakeFileDialog(QObject):
+    """The file chooser is the user's side of the edge: this one records how it was asked
+    and lets the test pick the file (the view's own code does the rest)."""
+
+    fileSelected = Signal(str)  # noqa: N815 - QFileDialog's name
+    AcceptMode = QFileDialog.AcceptMode
+
+    def __init__(self, parent: QObject, _caption: str, directory: str, _filter: str) -> None:
+        super().__init__(parent)
+        self.directory, self.opened = directory, 0
+        self.mode: QFileDialog.AcceptMode | None = None
+
+    def setAcceptMode(self, mode: QFileDialog.AcceptMode) -> None:  # noqa: N802
+        self.mode = mode
+
+    def setDefaultSuffix(self, _suffix: str) -> None:  # noqa: N802
+        pass
+
+    def selectFile(self, _name: str) -> None:  # noqa: N802
+        pass
+
+    def open(self) -> None:
+        self.opened += 1
+
+
 def test_csv_export_writes_the_filtered_rows_off_the_gui_thread(
-        engine_window: MainWindow, engine_kit: Kit, run_async: Run, tmp_path: Path) -> None:
+        engine_window: MainWindow, engine_kit: Kit, run_async: Run, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history_view, "QFileDialog", FakeFileDialog)
     names = _seed(engine_kit)
     window, view = engine_window, engine_window.history_view
     exported: list[tuple[str, int]] = []
@@ -143,11 +174,14 @@ def test_csv_export_writes_the_filtered_rows_off_the_gui_thread(
         bar.workflow.setCurrentIndex(bar.workflow.findData(workflow_id))
         bar.status.setCurrentIndex(bar.status.findData("timed_out"))
         await until(lambda: view.model.total is not None and view.model.total < ROWS)
+        view.export_dir = tmp_path
         view.choose_export_file()  # the non-blocking dialog; the user picks a file
-        assert view.export_dialog is not None and view.export_dialog.isVisible()
+        dialog = view.export_dialog
+        assert isinstance(dialog, FakeFileDialog) and dialog.opened == 1
+        assert dialog.mode == QFileDialog.AcceptMode.AcceptSave
+        assert dialog.directory == str(tmp_path)
         target = tmp_path / "timed-out.csv"
-        view.export_dialog.fileSelected.emit(str(target))
-        view.export_dialog.reject()
+        dialog.fileSelected.emit(str(target))
         await until(lambda: bool(exported))
         assert exported == [(str(target), view.model.total)]
         with target.open(newline="", encoding="utf-8") as handle:

@@ -22,6 +22,7 @@ from agentic_desktop.ui.monitor.view import QueueMonitorView
 from tests.ui.conftest import until
 from tests.ui.engine_fixtures import (  # noqa: F401
     admin,
+    collect_on_the_gui_thread,
     engine_kit,
     engine_running,
     engine_window,

@@ -68,6 +68,7 @@ class HistoryView(QWidget):
         self.activated = False
         self._graphs: asyncio.Task[Any] | None = None
         self.export_dialog: QFileDialog | None = None
+        self.export_dir = Path.home()
         self._detail_request = 0
         self._pending_select: int | None = None
         self._build()
@@ -312,14 +313,18 @@ class HistoryView(QWidget):
     # -- export --------------------------------------------------------------------------
 
     def choose_export_file(self) -> None:
-        dialog = QFileDialog(self, "Export executions as CSV",
-                             str(Path.home() / "executions.csv"), "CSV files (*.csv)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("csv")
-        dialog.fileSelected.connect(lambda path: self.export_to(Path(path)))
-        dialog.finished.connect(dialog.deleteLater)
-        self.export_dialog = dialog
-        dialog.open()
+        """Ask where to save (non-blocking). One dialog per view, reused: creating and
+        deleting file dialogs (each with its own file-system model and watcher threads) is
+        what the export must not cost."""
+        if self.export_dialog is None:
+            dialog = QFileDialog(self, "Export executions as CSV", str(self.export_dir),
+                                 "CSV files (*.csv)")
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.setDefaultSuffix("csv")
+            dialog.fileSelected.connect(lambda path: self.export_to(Path(path)))
+            self.export_dialog = dialog
+        self.export_dialog.selectFile("executions.csv")
+        self.export_dialog.open()
 
     def export_to(self, path: Path) -> asyncio.Task[Any] | None:
         if self.engine is None:
