@@ -41,6 +41,10 @@ def qloop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     loop.run_until_complete(asyncio.sleep(0))
     asyncio.set_event_loop(None)
     loop.close()
+    # Collect the closed loop here, on the GUI thread: left to the cyclic GC, a worker
+    # thread could destroy its Qt timer object and a later test would segfault.
+    import gc
+    gc.collect()
 
 
 @pytest.fixture
